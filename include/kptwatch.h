@@ -95,6 +95,23 @@ struct kpt_event {
 };
 
 /*
+ * A page between q(P) and its buddy free, keyed by pfn in the "pending"
+ * hash map. An order>0 block is one entry at its first pfn. User space
+ * walks the map at the end of a run to report what never drained.
+ */
+struct kpt_pending {
+	__u64 q_ts;		/* bpf_ktime_get_ns() at q(P) */
+	__u64 inval_seq;	/* invalidations begun before q(P) */
+	__u64 va_start;		/* VA range P mapped, 0/0 when unknown */
+	__u64 va_end;
+	__s32 stack_id;		/* kernel stack at q(P) */
+	__u32 order;
+	__u32 pid;
+	__u16 point;		/* enum kpt_point */
+	__u16 pad;
+};
+
+/*
  * Log-linear histogram: values below 2^KPT_HIST_SUB_BITS get a slot each,
  * every power of two above is cut into 2^KPT_HIST_SUB_BITS equal
  * sub-buckets. With 8 sub-buckets a slot is at most 12.5% wide, so a
