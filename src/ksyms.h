@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Kernel symbols from /proc/kallsyms: stack symbolization and name lookup. */
+#ifndef KPT_KSYMS_H
+#define KPT_KSYMS_H
+
+#include <stddef.h>
+#include <linux/types.h>
+
+struct ksym {
+	__u64 addr;
+	const char *name;
+	char type;
+};
+
+struct ksyms {
+	struct ksym *syms;	/* sorted by address */
+	size_t n;
+	char *text;		/* the listing; names point into it */
+};
+
+struct ksyms *ksyms_parse(const char *listing);
+struct ksyms *ksyms_load(const char *path);
+void ksyms_free(struct ksyms *ks);
+
+/* The symbol containing addr: the last one at or below it, or NULL. */
+const struct ksym *ksyms_search(const struct ksyms *ks, __u64 addr);
+
+/*
+ * The function symbol a kprobe must use for a source-level name: the name
+ * itself, or a compiler clone ("free_pagetable.constprop.0", ".isra.N",
+ * ".part.N"). ".cold" sections are never a function entry. Returns the
+ * number of candidates (0: none); *sym gets the exact name if present,
+ * else the first clone by address.
+ */
+int ksyms_resolve(const struct ksyms *ks, const char *name, const char **sym);
+
+#endif

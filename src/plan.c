@@ -1,0 +1,284 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Shape detection and the attach plan (design.md, "Kernel shapes").
+ *
+ * A point exists if BTF or kallsyms knows it. fentry needs the kernel's
+ * BTF, the function in it, and the exact name in kallsyms: the kernel
+ * resolves the trampoline's address by the BTF name, so a function that
+ * only survives as "free_pagetable.constprop.0" cannot take fentry. kprobes
+ * attach to the clone itself. Nothing is guessed: every point carries why
+ * it got its method and what its absence costs.
+ */
+#include <errno.h>
+#include <string.h>
+#include "plan.h"
+
+#ifndef ENOTSUPP
+#define ENOTSUPP 524	/* the kernel's, not in libc */
+#endif
+
+static const struct {
+	const char *func, *prog;
+	enum kpt_role role;
+	bool paired;
+} points[PP_MAX] = {
+	[PP_ASYNC_FREE_DTOR] = { "kernel_pgtable_async_free_dtor", "async_free_dtor", ROLE_ENQUEUE },
+	[PP_ASYNC_FREE_LIST] = { "kernel_pgtable_async_free_page_list", "async_free_page_list", ROLE_ENQUEUE },
+	[PP_ASYNC_FREE_PAGES] = { "kernel_pgtable_async_free_pages", "async_free_pages", ROLE_ENQUEUE },
+	[PP_PAGETABLE_FREE_KERNEL] = { "pagetable_free_kernel", "pagetable_free_kernel", ROLE_ENQUEUE },
+	[PP_WORK_FUNC] = { "kernel_pgtable_work_func", "work_func", ROLE_DRAIN, true },
+	[PP_INVAL] = { "iommu_sva_invalidate_kva_range", "inval", ROLE_INVAL, true },
+	[PP_PMD_FREE_PTE_PAGE] = { "pmd_free_pte_page", "pmd_free_pte_page", ROLE_FREE },
+	[PP_PUD_FREE_PMD_PAGE] = { "pud_free_pmd_page", "pud_free_pmd_page", ROLE_FREE },
+	[PP_FREE_PAGETABLE] = { "free_pagetable", "free_pagetable", ROLE_FREE },
+	[PP_PAGE_FREE] = { "mm_page_free", "page_free", ROLE_PAGE_FREE },
+};
+
+const char *shape_name(enum kpt_shape s)
+{
+	static const char *const n[] = { "unpatched", "seed", "upstream", "mixed" };
+
+	return n[s];
+}
+
+const char *method_name(enum kpt_method m)
+{
+	static const char *const n[] = { "missing", "fentry", "kprobe", "tp_btf", "raw_tp" };
+
+	return n[m];
+}
+
+const char *role_name(enum kpt_role r)
+{
+	static const char *const n[] = { "enqueue", "drain", "invalidate", "free", "page free" };
+
+	return n[r];
+}
+
+const char *plan_btf_name(int idx, char *buf, size_t len)
+{
+	if (idx == PP_PAGE_FREE)
+		snprintf(buf, len, "btf_trace_%s", points[idx].func);
+	else
+		snprintf(buf, len, "%s", points[idx].func);
+	return buf;
+}
+
+void plan_input_from_listing(struct plan_input *in, const char *listing)
+{
+	char want[128], name[96];
+
+	in->btf_loaded = listing != NULL;
+	for (int i = 0; listing && i < PP_MAX; i++) {
+		plan_btf_name(i, name, sizeof(name));
+		snprintf(want, sizeof(want), "%s '%s'",
+			 i == PP_PAGE_FREE ? "TYPEDEF" : "FUNC", name);
+		in->btf_func[i] = strstr(listing, want) != NULL;
+	}
+}
+
+static bool exists(const struct plan_point *pt)
+{
+	return pt->in_btf || pt->nsyms > 0;
+}
+
+static enum kpt_shape detect(const struct plan *p)
+{
+	bool seed = exists(&p->pts[PP_ASYNC_FREE_DTOR]) || exists(&p->pts[PP_ASYNC_FREE_LIST]) ||
+		    exists(&p->pts[PP_ASYNC_FREE_PAGES]);
+	bool up = exists(&p->pts[PP_PAGETABLE_FREE_KERNEL]);
+
+	if (seed && up)
+		return SHAPE_MIXED;
+	if (seed)
+		return SHAPE_SEED;
+	if (up)
+		return SHAPE_UPSTREAM;
+	/* a drain or flush without any enqueue point is still no deferral */
+	return SHAPE_UNPATCHED;
+}
+
+/* Which points the shape needs, and which of them the verdict cannot lose. */
+static void classify(struct plan *p)
+{
+	bool patched = p->shape != SHAPE_UNPATCHED;
+
+	for (int i = 0; i < PP_MAX; i++) {
+		struct plan_point *pt = &p->pts[i];
+
+		switch (i) {
+		case PP_ASYNC_FREE_DTOR: case PP_ASYNC_FREE_LIST: case PP_ASYNC_FREE_PAGES:
+			pt->needed = pt->critical = p->shape == SHAPE_SEED || p->shape == SHAPE_MIXED;
+			pt->cost = "pages deferred here are not tracked: their violations go unseen";
+			break;
+		case PP_PAGETABLE_FREE_KERNEL:
+			pt->needed = pt->critical = p->shape == SHAPE_UPSTREAM || p->shape == SHAPE_MIXED;
+			pt->cost = "pages deferred here are not tracked: their violations go unseen";
+			break;
+		case PP_WORK_FUNC:
+			pt->needed = patched;
+			pt->cost = "no drain figures (enq_to_drain, drain, drain_pages); verdict unaffected";
+			break;
+		case PP_INVAL:
+			pt->needed = pt->critical = patched;
+			pt->cost = "no flush is visible: every deferred page would look like a violation";
+			break;
+		case PP_PMD_FREE_PTE_PAGE: case PP_PUD_FREE_PMD_PAGE:
+			pt->needed = true;
+			/* patched shapes route these through the enqueue points */
+			pt->critical = !patched;
+			pt->cost = patched ? "VA of pages freed here unknown: no range check for them"
+					   : "pages freed here are not tracked: their violations go unseen";
+			break;
+		case PP_FREE_PAGETABLE:
+			pt->needed = true;
+			/* 7.x hot-remove still frees at once; the seed defers it */
+			pt->critical = p->shape != SHAPE_SEED;
+			pt->cost = pt->critical ? "hot-remove frees are not tracked: their violations go unseen"
+						: "VA of hot-removed tables unknown: no range check for them";
+			break;
+		case PP_PAGE_FREE:
+			pt->needed = pt->critical = true;
+			pt->cost = "no page is seen reaching the allocator: nothing can be checked";
+			break;
+		}
+	}
+}
+
+static void errstr(int err, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s (%s)", err == -EPERM ? "EPERM" : err == -ENOTSUPP ? "ENOTSUPP" :
+		 err == -EOPNOTSUPP ? "EOPNOTSUPP" : err == -EINVAL ? "EINVAL" :
+		 err == -ENOENT ? "ENOENT" : "error",
+		 err == -ENOTSUPP ? "not supported" : strerror(-err));
+}
+
+static void choose(const struct plan_input *in, struct plan_point *pt)
+{
+	char e[96];
+	const char *nokp = in->kprobes ? "" :
+		"; no kprobes (no kprobe PMU, no kprobe_events)";
+	bool clone = pt->nsyms > 0 && strcmp(pt->sym, pt->func);
+
+	if (!exists(pt)) {
+		pt->method = METH_MISSING;
+		snprintf(pt->why, sizeof(pt->why), "not in BTF nor kallsyms");
+		return;
+	}
+	if (pt->role == ROLE_PAGE_FREE) {
+		if (in->kernel_btf && pt->in_btf && !in->tp_btf_err) {
+			pt->method = METH_TP_BTF;
+			return;
+		}
+		pt->method = METH_RAW_TP;
+		if (!in->kernel_btf)
+			snprintf(pt->why, sizeof(pt->why), "kernel has no BTF: no tp_btf");
+		else if (!pt->in_btf)
+			snprintf(pt->why, sizeof(pt->why), "no btf_trace_mm_page_free in BTF");
+		else
+			errstr(in->tp_btf_err, e, sizeof(e)),
+			snprintf(pt->why, sizeof(pt->why), "kernel refused tp_btf: %s", e);
+		return;
+	}
+	if (in->force_kprobes)
+		snprintf(pt->why, sizeof(pt->why), "--kprobes given");
+	else if (!in->kernel_btf)
+		snprintf(pt->why, sizeof(pt->why), "kernel has no BTF: no fentry");
+	else if (!pt->in_btf)
+		snprintf(pt->why, sizeof(pt->why), "not in BTF: no fentry");
+	else if (in->ksyms && !pt->nsyms)
+		snprintf(pt->why, sizeof(pt->why), "in BTF but not in kallsyms (inlined?)");
+	else if (in->ksyms && clone)
+		snprintf(pt->why, sizeof(pt->why), "only the clone %s in kallsyms: fentry needs the exact name",
+			 pt->sym);
+	else if (in->fentry_err)
+		errstr(in->fentry_err, e, sizeof(e)),
+		snprintf(pt->why, sizeof(pt->why), "kernel refused fentry: %s", e);
+	else {
+		pt->method = METH_FENTRY;
+		return;
+	}
+	if (in->kprobes && pt->nsyms > 0) {
+		pt->method = METH_KPROBE;
+		return;
+	}
+	pt->method = METH_MISSING;
+	if (in->kprobes && !in->ksyms)
+		strncat(pt->why, "; kallsyms unreadable: no kprobe", sizeof(pt->why) - strlen(pt->why) - 1);
+	else if (in->kprobes)
+		strncat(pt->why, "; not in kallsyms: no kprobe", sizeof(pt->why) - strlen(pt->why) - 1);
+	else
+		strncat(pt->why, nokp, sizeof(pt->why) - strlen(pt->why) - 1);
+}
+
+void plan_finish(struct plan *p)
+{
+	bool qp = false;
+
+	p->complete = true;
+	for (int i = 0; i < PP_MAX; i++) {
+		const struct plan_point *pt = &p->pts[i];
+		bool ok = pt->method != METH_MISSING;
+
+		if (ok && (pt->role == ROLE_ENQUEUE || pt->role == ROLE_FREE))
+			qp = true;
+		if (pt->critical && !ok)
+			p->complete = false;
+	}
+	p->usable = qp && p->pts[PP_PAGE_FREE].method != METH_MISSING;
+	p->rule_sound = p->shape == SHAPE_UNPATCHED || p->pts[PP_INVAL].method != METH_MISSING;
+}
+
+void plan_build(const struct plan_input *in, struct plan *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->fentry_err = in->fentry_err;
+	p->kprobes = in->kprobes;
+	p->kernel_btf = in->kernel_btf;
+	p->force_kprobes = in->force_kprobes;
+	for (int i = 0; i < PP_MAX; i++) {
+		struct plan_point *pt = &p->pts[i];
+		const char *sym;
+
+		pt->func = points[i].func;
+		pt->prog = points[i].prog;
+		pt->role = points[i].role;
+		pt->paired = points[i].paired;
+		pt->in_btf = in->btf_func[i];
+		if (i == PP_PAGE_FREE) {
+			/* a tracepoint: raw_tp needs no symbol, it always "exists" */
+			pt->nsyms = 1;
+			snprintf(pt->sym, sizeof(pt->sym), "%s", pt->func);
+			continue;
+		}
+		pt->nsyms = ksyms_resolve(in->ksyms, pt->func, &sym);
+		snprintf(pt->sym, sizeof(pt->sym), "%s", sym ? sym : pt->func);
+	}
+	p->shape = detect(p);
+	classify(p);
+	for (int i = 0; i < PP_MAX; i++)
+		choose(in, &p->pts[i]);
+	plan_finish(p);
+}
+
+void plan_drop(struct plan *p, int idx, const char *why)
+{
+	struct plan_point *pt = &p->pts[idx];
+
+	pt->method = METH_MISSING;
+	snprintf(pt->why, sizeof(pt->why), "%s", why);
+	plan_finish(p);
+}
+
+const char *plan_coverage(const struct plan *p)
+{
+	if (!p->usable)
+		return "nothing can be checked: no page reaches a watched free point and the allocator";
+	if (!p->rule_sound)
+		return "incomplete: flushes are invisible, violations cannot be told from clean frees";
+	if (!p->complete)
+		return "incomplete: some pages go unwatched (see the missing points)";
+	if (p->shape == SHAPE_UNPATCHED)
+		return "complete: no deferral here, every watched free before a flush is a violation";
+	return "complete: every deferred and directly freed kernel page table is watched";
+}

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Kernel shape detection and the attach plan. Pure functions over what was
+ * found in BTF and kallsyms, so tests feed them recorded listings.
+ */
+#ifndef KPT_PLAN_H
+#define KPT_PLAN_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <linux/types.h>
+#include "kptwatch.h"
+#include "ksyms.h"
+
+enum kpt_shape { SHAPE_UNPATCHED, SHAPE_SEED, SHAPE_UPSTREAM, SHAPE_MIXED };
+enum kpt_role { ROLE_ENQUEUE, ROLE_DRAIN, ROLE_INVAL, ROLE_FREE, ROLE_PAGE_FREE };
+enum kpt_method { METH_MISSING, METH_FENTRY, METH_KPROBE, METH_TP_BTF, METH_RAW_TP };
+
+/* Points in plan order; the page-free tracepoint is last. */
+enum {
+	PP_ASYNC_FREE_DTOR, PP_ASYNC_FREE_LIST, PP_ASYNC_FREE_PAGES,
+	PP_PAGETABLE_FREE_KERNEL, PP_WORK_FUNC, PP_INVAL,
+	PP_PMD_FREE_PTE_PAGE, PP_PUD_FREE_PMD_PAGE, PP_FREE_PAGETABLE,
+	PP_PAGE_FREE, PP_MAX,
+};
+
+struct plan_point {
+	const char *func;	/* kernel function or tracepoint */
+	const char *prog;	/* BPF program suffix: fentry_<prog>, kprobe_<prog> */
+	enum kpt_role role;
+	bool paired;		/* also has an exit program */
+	bool in_btf;
+	int nsyms;		/* kallsyms candidates, clones included */
+	char sym[128];		/* what a kprobe attaches to */
+	bool needed;		/* part of the detected shape */
+	bool critical;		/* the verdict is incomplete without it */
+	enum kpt_method method;
+	char why[192];		/* why not fentry, or why missing */
+	const char *cost;	/* coverage lost when missing */
+};
+
+struct plan_input {
+	bool kernel_btf;	/* the running kernel exposes BTF */
+	bool btf_loaded;	/* BTF read (kernel or --btf) */
+	bool btf_func[PP_MAX];	/* FUNC in BTF (PP_PAGE_FREE: btf_trace_ typedef) */
+	const struct ksyms *ksyms;	/* NULL: kallsyms unreadable */
+	bool kprobes;		/* the kernel can attach kprobes */
+	int fentry_err;		/* -errno from the fentry probe, 0: fine */
+	int tp_btf_err;		/* -errno from the tp_btf probe, 0: fine */
+	bool force_kprobes;
+};
+
+struct plan {
+	enum kpt_shape shape;
+	struct plan_point pts[PP_MAX];
+	bool usable;		/* page free and at least one q(P) point attach */
+	bool complete;		/* every critical point attaches */
+	bool rule_sound;	/* flushes are visible (or none exist) */
+	int fentry_err;
+	bool kprobes, kernel_btf, force_kprobes;
+};
+
+void plan_build(const struct plan_input *in, struct plan *p);
+/* Mark a point lost after a load or attach failure and recompute. */
+void plan_drop(struct plan *p, int idx, const char *why);
+void plan_finish(struct plan *p);
+
+/* Fill btf_func[] from "bpftool btf dump" text ("[id] FUNC 'name' ..."). */
+void plan_input_from_listing(struct plan_input *in, const char *btf_listing);
+/* The BTF names plan_input.btf_func[] stands for. */
+const char *plan_btf_name(int idx, char *buf, size_t len);
+
+const char *shape_name(enum kpt_shape s);
+const char *method_name(enum kpt_method m);
+const char *role_name(enum kpt_role r);
+const char *plan_coverage(const struct plan *p);
+
+#endif
