@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* A small streaming JSON writer: compact, one document per line. */
+#ifndef KPT_JSON_H
+#define KPT_JSON_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <linux/types.h>
+
+#define JW_DEPTH 16
+
+struct jw {
+	FILE *f;
+	int depth;
+	bool comma[JW_DEPTH];
+};
+
+void jw_init(struct jw *w, FILE *f);
+/* key is NULL inside arrays and for the top level. */
+void jw_open(struct jw *w, const char *key, char brace);
+void jw_close(struct jw *w, char brace);
+void jw_str(struct jw *w, const char *key, const char *v);
+void jw_u64(struct jw *w, const char *key, __u64 v);
+void jw_i64(struct jw *w, const char *key, long long v);
+void jw_bool(struct jw *w, const char *key, bool v);
+void jw_null(struct jw *w, const char *key);
+void jw_hex(struct jw *w, const char *key, __u64 v);	/* "0x..." string */
+/* Close the document with a newline. */
+void jw_end(struct jw *w);
+
+#endif

@@ -1,0 +1,556 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Text, JSON and JUnit writers for probe, trace, hist and check. */
+#include <string.h>
+#include <sys/wait.h>
+#include "hist.h"
+#include "output.h"
+
+char *sym_fmt(char *buf, size_t len, const struct ksyms *ks, __u64 addr)
+{
+	const struct ksym *k = ksyms_search(ks, addr);
+
+	if (k)
+		snprintf(buf, len, "%s+0x%llx", k->name, (unsigned long long)(addr - k->addr));
+	else
+		snprintf(buf, len, "0x%llx", (unsigned long long)addr);
+	return buf;
+}
+
+/* ---- probe ---- */
+
+void out_plan_json(struct jw *w, const char *key, const struct plan *p)
+{
+	jw_open(w, key, '{');
+	jw_str(w, "shape", shape_name(p->shape));
+	jw_bool(w, "kernel_btf", p->kernel_btf);
+	jw_bool(w, "kprobes", p->kprobes);
+	jw_i64(w, "fentry_error", p->fentry_err);
+	jw_bool(w, "usable", p->usable);
+	jw_bool(w, "complete", p->complete);
+	jw_bool(w, "rule_sound", p->rule_sound);
+	jw_str(w, "coverage", plan_coverage(p));
+	jw_open(w, "points", '[');
+	for (int i = 0; i < PP_MAX; i++) {
+		const struct plan_point *pt = &p->pts[i];
+
+		jw_open(w, NULL, '{');
+		jw_str(w, "func", pt->func);
+		jw_str(w, "role", role_name(pt->role));
+		jw_bool(w, "needed", pt->needed);
+		jw_bool(w, "critical", pt->critical);
+		jw_bool(w, "in_btf", pt->in_btf);
+		jw_i64(w, "kallsyms", pt->nsyms);
+		jw_str(w, "symbol", pt->sym);
+		jw_str(w, "method", method_name(pt->method));
+		jw_str(w, "why", pt->why[0] ? pt->why : NULL);
+		jw_str(w, "cost", pt->method == METH_MISSING && pt->needed ? pt->cost : NULL);
+		jw_close(w, '}');
+	}
+	jw_close(w, ']');
+	jw_close(w, '}');
+}
+
+static const char *found_str(const struct plan_point *pt, char *buf, size_t len)
+{
+	if (pt->role == ROLE_PAGE_FREE)
+		snprintf(buf, len, "%s", pt->in_btf ? "btf" : "-");
+	else if (!pt->in_btf && !pt->nsyms)
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, "%s%s%s", pt->in_btf ? "btf" : "",
+			 pt->in_btf && pt->nsyms ? "," : "",
+			 !pt->nsyms ? "" : strcmp(pt->sym, pt->func) ? "clone" : "ksym");
+	return buf;
+}
+
+void out_probe(FILE *f, bool json, const struct plan *p, const struct probe_info *pi, int code)
+{
+	char fb[32];
+
+	if (json) {
+		struct jw w;
+
+		jw_init(&w, f);
+		jw_open(&w, NULL, '{');
+		jw_str(&w, "tool", "kptwatch");
+		jw_str(&w, "version", KPT_VERSION);
+		jw_str(&w, "command", "probe");
+		jw_str(&w, "kernel", pi->release);
+		jw_str(&w, "btf", pi->btf_source);
+		out_plan_json(&w, "plan", p);
+		jw_bool(&w, "loaded", pi->loaded);
+		jw_i64(&w, "programs", pi->nprogs);
+		jw_str(&w, "load_error", pi->load_msg[0] ? pi->load_msg : NULL);
+		jw_i64(&w, "exit_code", code);
+		jw_close(&w, '}');
+		jw_end(&w);
+		return;
+	}
+	fprintf(f, "kernel:   %s\n", pi->release ? pi->release : "?");
+	fprintf(f, "btf:      %s\n", pi->btf_source ? pi->btf_source : "none (try --btf FILE)");
+	fprintf(f, "shape:    %s\n", shape_name(p->shape));
+	fprintf(f, "fentry:   %s\n", p->force_kprobes ? "not used (--kprobes)" :
+		!p->kernel_btf ? "impossible: the kernel has no BTF" :
+		p->fentry_err ? "refused by the kernel (see points)" : "available");
+	fprintf(f, "kprobes:  %s\n", p->kprobes ? "available" : "none (no kprobe PMU, no kprobe_events)");
+	fprintf(f, "\n%-36s %-10s %-9s %-7s %s\n", "POINT", "ROLE", "FOUND", "ATTACH", "NOTE");
+	for (int i = 0; i < PP_MAX; i++) {
+		const struct plan_point *pt = &p->pts[i];
+		const char *note = pt->why;
+
+		fprintf(f, "%-36s %-10s %-9s %-7s %s%s\n", pt->func, role_name(pt->role),
+			found_str(pt, fb, sizeof(fb)), method_name(pt->method),
+			!pt->needed && pt->method == METH_MISSING ? "not in this shape" : "",
+			!pt->needed && pt->method == METH_MISSING ? "" : note);
+		if (pt->method == METH_KPROBE && strcmp(pt->sym, pt->func))
+			fprintf(f, "%-36s %s\n", "", pt->sym);
+		if (pt->needed && pt->method == METH_MISSING)
+			fprintf(f, "%-36s cost: %s%s\n", "", pt->cost, pt->critical ? "" : " (not critical)");
+	}
+	fprintf(f, "\nprograms: %s", pi->loaded ? "loaded and verified" : "not loaded");
+	if (pi->loaded)
+		fprintf(f, " (%d, not attached)", pi->nprogs);
+	if (pi->load_msg[0])
+		fprintf(f, ": %s", pi->load_msg);
+	fprintf(f, "\ncoverage: %s\n", plan_coverage(p));
+	fprintf(f, "verdict:  %s (exit %d)\n", code == EXIT_CLEAN ? "ready" :
+		code == EXIT_INCOMPLETE ? "incomplete" : "cannot watch this kernel", code);
+}
+
+/* ---- events ---- */
+
+static double rel_s(__u64 ts, __u64 t0)
+{
+	return ts >= t0 ? (ts - t0) / 1e9 : -((t0 - ts) / 1e9);
+}
+
+void out_trace_header(FILE *f)
+{
+	fprintf(f, "%-12s %-3s %-7s %-15s %-15s %s\n", "TIME(s)", "CPU", "PID", "COMM",
+		"EVENT", "DETAILS");
+}
+
+void out_event_text(FILE *f, const struct kpt_event *e, __u64 t0,
+		    const __u64 *ips, int nips, const struct ksyms *ks)
+{
+	char a[16], b[160], s[128];
+
+	switch (e->type) {
+	case KPT_EV_ENQUEUE:
+		snprintf(b, sizeof(b), "pfn 0x%llx order %u at %s depth %llu",
+			 (unsigned long long)e->pfn, e->order, point_name(e->point),
+			 (unsigned long long)e->value);
+		break;
+	case KPT_EV_DRAIN_BEGIN:
+		b[0] = 0;
+		break;
+	case KPT_EV_DRAIN_END:
+		snprintf(b, sizeof(b), "pages %llu took %s", (unsigned long long)e->value,
+			 fmt_value(a, sizeof(a), e->ts - e->q_ts, true));
+		break;
+	case KPT_EV_INVAL_BEGIN:
+		snprintf(b, sizeof(b), "range 0x%llx-0x%llx seq %llu",
+			 (unsigned long long)e->range_start, (unsigned long long)e->range_end,
+			 (unsigned long long)e->value);
+		break;
+	case KPT_EV_INVAL_END:
+		snprintf(b, sizeof(b), "range 0x%llx-0x%llx took %s",
+			 (unsigned long long)e->range_start, (unsigned long long)e->range_end,
+			 fmt_value(a, sizeof(a), e->value, true));
+		break;
+	default:
+		snprintf(b, sizeof(b), "pfn 0x%llx order %u from %s after %s%s",
+			 (unsigned long long)e->pfn, e->order, point_name(e->point),
+			 fmt_value(a, sizeof(a), e->value, true),
+			 e->type == KPT_EV_VIOLATION ? ": NOT FLUSHED" :
+			 e->type == KPT_EV_RANGE_VIOLATION ? ": range missed its VA" : "");
+	}
+	fprintf(f, "%-12.6f %-3u %-7u %-15.*s %-15s %s\n", rel_s(e->ts, t0), e->cpu, e->pid,
+		KPT_COMM_LEN, e->comm, event_name(e->type), b);
+	if (e->type == KPT_EV_RANGE_VIOLATION || (e->type == KPT_EV_VIOLATION && e->va_end))
+		fprintf(f, "%-12s va 0x%llx-0x%llx last range 0x%llx-0x%llx\n", "",
+			(unsigned long long)e->va_start, (unsigned long long)e->va_end,
+			(unsigned long long)e->range_start, (unsigned long long)e->range_end);
+	for (int i = 0; i < nips; i++)
+		fprintf(f, "%-12s %s\n", "", sym_fmt(s, sizeof(s), ks, ips[i]));
+}
+
+static void event_fields(struct jw *w, const struct kpt_event *e, __u64 t0,
+			 const __u64 *ips, int nips, const struct ksyms *ks)
+{
+	char comm[KPT_COMM_LEN + 1], s[128];
+
+	memcpy(comm, e->comm, KPT_COMM_LEN);
+	comm[KPT_COMM_LEN] = 0;
+	jw_str(w, "event", event_name(e->type));
+	jw_u64(w, "ts_ns", e->ts);
+	jw_i64(w, "rel_ns", (long long)(e->ts - t0));
+	jw_u64(w, "cpu", e->cpu);
+	jw_u64(w, "pid", e->pid);
+	jw_str(w, "comm", comm);
+	switch (e->type) {
+	case KPT_EV_DRAIN_BEGIN:
+		break;
+	case KPT_EV_DRAIN_END:
+		jw_u64(w, "pages", e->value);
+		jw_u64(w, "dur_ns", e->ts - e->q_ts);
+		break;
+	case KPT_EV_INVAL_BEGIN:
+	case KPT_EV_INVAL_END:
+		jw_hex(w, "range_start", e->range_start);
+		jw_hex(w, "range_end", e->range_end);
+		if (e->type == KPT_EV_INVAL_END)
+			jw_u64(w, "dur_ns", e->value);
+		else
+			jw_u64(w, "seq", e->value);
+		break;
+	default:
+		jw_hex(w, "pfn", e->pfn);
+		jw_u64(w, "order", e->order);
+		jw_str(w, "point", point_name(e->point));
+		jw_u64(w, "q_ts_ns", e->q_ts);
+		if (e->type == KPT_EV_ENQUEUE)
+			jw_u64(w, "depth", e->value);
+		else
+			jw_u64(w, "latency_ns", e->value);
+		jw_hex(w, "va_start", e->va_start);
+		jw_hex(w, "va_end", e->va_end);
+		if (e->type != KPT_EV_ENQUEUE) {
+			jw_hex(w, "range_start", e->range_start);
+			jw_hex(w, "range_end", e->range_end);
+		}
+		jw_i64(w, "stack_id", e->stack_id);
+	}
+	if (nips) {
+		jw_open(w, "stack", '[');
+		for (int i = 0; i < nips; i++)
+			jw_str(w, NULL, sym_fmt(s, sizeof(s), ks, ips[i]));
+		jw_close(w, ']');
+	}
+}
+
+void out_event_json(FILE *f, const struct kpt_event *e, __u64 t0,
+		    const __u64 *ips, int nips, const struct ksyms *ks)
+{
+	struct jw w;
+
+	jw_init(&w, f);
+	jw_open(&w, NULL, '{');
+	event_fields(&w, e, t0, ips, nips, ks);
+	jw_close(&w, '}');
+	jw_end(&w);
+}
+
+/* ---- histograms and counters ---- */
+
+void out_hists_text(FILE *f, const struct kpt_hist *hists)
+{
+	for (int m = 0; m < KPT_M_MAX; m++)
+		hist_print(f, metric_name(m), &hists[m], metric_is_ns(m));
+}
+
+void out_hists_json(struct jw *w, const char *key, const struct kpt_hist *hists)
+{
+	jw_open(w, key, '[');
+	for (int m = 0; m < KPT_M_MAX; m++) {
+		const struct kpt_hist *h = &hists[m];
+
+		jw_open(w, NULL, '{');
+		jw_str(w, "name", metric_name(m));
+		jw_str(w, "unit", metric_is_ns(m) ? "ns" : "pages");
+		jw_u64(w, "count", h->count);
+		jw_u64(w, "sum", h->sum);
+		jw_u64(w, "avg", h->count ? h->sum / h->count : 0);
+		jw_u64(w, "p50", hist_percentile(h, 50));
+		jw_u64(w, "p90", hist_percentile(h, 90));
+		jw_u64(w, "p99", hist_percentile(h, 99));
+		jw_u64(w, "max", h->max);
+		jw_open(w, "slots", '[');
+		for (__u32 i = 0; i < KPT_HIST_SLOTS; i++) {
+			if (!h->slots[i])
+				continue;
+			jw_open(w, NULL, '{');
+			jw_u64(w, "lo", kpt_hist_slot_lo(i));
+			jw_u64(w, "hi", hist_slot_hi(i) - 1);
+			jw_u64(w, "count", h->slots[i]);
+			jw_close(w, '}');
+		}
+		jw_close(w, ']');
+		jw_close(w, '}');
+	}
+	jw_close(w, ']');
+}
+
+void out_counters_json(struct jw *w, const char *key, const __u64 *c)
+{
+	char b[64];
+
+	jw_open(w, key, '{');
+	for (int i = 0; i < KPT_C_MAX; i++)
+		if (i != KPT_C_POINT_BASE + KPT_PT_NONE)
+			jw_u64(w, counter_name(i, b, sizeof(b)), c[i]);
+	jw_close(w, '}');
+}
+
+void out_counters_text(FILE *f, const __u64 *c)
+{
+	char b[64];
+	int col = 0;
+
+	fprintf(f, "counters:\n");
+	for (int i = 0; i < KPT_C_MAX; i++) {
+		if (i == KPT_C_POINT_BASE + KPT_PT_NONE || (i >= KPT_C_POINT_BASE && !c[i]))
+			continue;
+		col += fprintf(f, "  %s %llu", counter_name(i, b, sizeof(b)), (unsigned long long)c[i]);
+		if (col > 60) {
+			fputc('\n', f);
+			col = 0;
+		}
+	}
+	if (col)
+		fputc('\n', f);
+}
+
+void out_hist_json(FILE *f, const struct run_result *rr, const char *intervals)
+{
+	struct jw w;
+
+	jw_init(&w, f);
+	jw_open(&w, NULL, '{');
+	jw_str(&w, "tool", "kptwatch");
+	jw_str(&w, "version", KPT_VERSION);
+	jw_str(&w, "command", "hist");
+	jw_u64(&w, "elapsed_ns", rr->elapsed_ns);
+	jw_bool(&w, "interrupted", rr->interrupted);
+	if (intervals) {
+		jw_open(&w, "intervals", '[');
+		fputs(intervals, f);
+		jw_close(&w, ']');
+	}
+	out_hists_json(&w, "metrics", rr->hists);
+	out_counters_json(&w, "counters", rr->counters);
+	jw_close(&w, '}');
+	jw_end(&w);
+}
+
+/* ---- check ---- */
+
+static const char *const kinds[] = { "fail", "incomplete", "note" };
+
+void out_check(FILE *f, bool json, const struct env *env, const struct plan *p,
+	       const struct run_result *rr, const struct verdict *v, const struct ksyms *ks)
+{
+	char b[96];
+
+	if (json) {
+		struct jw w;
+
+		jw_init(&w, f);
+		jw_open(&w, NULL, '{');
+		jw_str(&w, "tool", "kptwatch");
+		jw_str(&w, "version", KPT_VERSION);
+		jw_str(&w, "command", "check");
+		jw_str(&w, "verdict", verdict_name(v->code));
+		jw_i64(&w, "exit_code", v->code);
+		jw_u64(&w, "elapsed_ns", rr->elapsed_ns);
+		jw_bool(&w, "interrupted", rr->interrupted);
+		jw_open(&w, "reasons", '[');
+		for (int i = 0; i < v->n; i++) {
+			jw_open(&w, NULL, '{');
+			jw_str(&w, "kind", kinds[v->r[i].kind]);
+			jw_str(&w, "text", v->r[i].text);
+			jw_close(&w, '}');
+		}
+		jw_close(&w, ']');
+		jw_u64(&w, "violations_total", rr->counters[KPT_C_VIOLATION] +
+		       rr->counters[KPT_C_RANGE_VIOLATION]);
+		jw_open(&w, "violations", '[');
+		for (int i = 0; i < rr->nviols; i++) {
+			jw_open(&w, NULL, '{');
+			event_fields(&w, &rr->viols[i].ev, 0, rr->viols[i].ips, rr->viols[i].nips, ks);
+			jw_close(&w, '}');
+		}
+		jw_close(&w, ']');
+		jw_open(&w, "pending", '{');
+		jw_u64(&w, "count", rr->pending);
+		jw_u64(&w, "oldest_ns", rr->pending_oldest_ns);
+		jw_u64(&w, "over_age", rr->pending_over_age);
+		if (env->max_pending_age_ns)
+			jw_u64(&w, "max_age_ns", env->max_pending_age_ns);
+		else
+			jw_null(&w, "max_age_ns");
+		jw_close(&w, '}');
+		jw_open(&w, "limits", '{');
+		for (int m = 0; m < KPT_LAT_METRICS; m++)
+			if (env->max_ns[m])
+				jw_u64(&w, metric_name(m), env->max_ns[m]);
+		jw_close(&w, '}');
+		if (rr->cmd_ran) {
+			jw_open(&w, "command_run", '{');
+			jw_open(&w, "argv", '[');
+			for (char **a = env->argv_cmd; a && *a; a++)
+				jw_str(&w, NULL, *a);
+			jw_close(&w, ']');
+			jw_str(&w, "status", cmd_status_str(rr, b, sizeof(b)));
+			if (!rr->cmd_errno && WIFEXITED(rr->cmd_status))
+				jw_i64(&w, "exit_code", WEXITSTATUS(rr->cmd_status));
+			else
+				jw_null(&w, "exit_code");
+			jw_bool(&w, "failed", cmd_failed(rr));
+			jw_close(&w, '}');
+		}
+		if (p)
+			out_plan_json(&w, "plan", p);
+		out_hists_json(&w, "metrics", rr->hists);
+		out_counters_json(&w, "counters", rr->counters);
+		jw_close(&w, '}');
+		jw_end(&w);
+		return;
+	}
+	for (int i = 0; i < rr->nviols; i++)
+		out_event_text(f, &rr->viols[i].ev, 0, rr->viols[i].ips, rr->viols[i].nips, ks);
+	if (rr->nviols)
+		fputc('\n', f);
+	out_hists_text(f, rr->hists);
+	out_counters_text(f, rr->counters);
+	if (rr->cmd_ran)
+		fprintf(f, "command: %s\n", cmd_status_str(rr, b, sizeof(b)));
+	if (p)
+		fprintf(f, "shape: %s; coverage: %s\n", shape_name(p->shape), plan_coverage(p));
+	for (int i = 0; i < v->n; i++)
+		fprintf(f, "%-10s %s\n", kinds[v->r[i].kind], v->r[i].text);
+	fprintf(f, "verdict: %s (exit %d)\n", verdict_name(v->code), v->code);
+}
+
+/* ---- JUnit ---- */
+
+static void xml_str(FILE *f, const char *s)
+{
+	for (; s && *s; s++) {
+		unsigned char c = *s;
+
+		switch (c) {
+		case '&': fputs("&amp;", f); break;
+		case '<': fputs("&lt;", f); break;
+		case '>': fputs("&gt;", f); break;
+		case '"': fputs("&quot;", f); break;
+		case '\'': fputs("&apos;", f); break;
+		default:
+			if (c >= 0x20 || c == '\n' || c == '\t')
+				fputc(c, f);
+		}
+	}
+}
+
+struct jcase {
+	char name[48];
+	bool failed;
+	char msg[512];
+};
+
+static void jcase_add(struct jcase *cases, int *n, const char *name, enum reason_kind kind,
+		      const struct verdict *v, const char *prefix)
+{
+	struct jcase *c = &cases[(*n)++];
+
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	c->failed = false;
+	c->msg[0] = 0;
+	for (int i = 0; i < v->n; i++) {
+		const char *t = v->r[i].text;
+
+		/* "^x": the reason starts with x; else x anywhere in it */
+		if (v->r[i].kind != kind || (prefix && (prefix[0] == '^' ?
+		    strncmp(t, prefix + 1, strlen(prefix + 1)) : !strstr(t, prefix))))
+			continue;
+		c->failed = true;
+		strncat(c->msg, v->r[i].text, sizeof(c->msg) - strlen(c->msg) - 2);
+		strcat(c->msg, "\n");
+	}
+}
+
+int out_junit(const char *path, const struct env *env, const struct plan *p,
+	      const struct run_result *rr, const struct verdict *v, const struct ksyms *ks)
+{
+	struct jcase cases[4 + KPT_LAT_METRICS + 2];
+	int n = 0, failures = 0;
+	char name[48], needle[48];
+	double t = rr->elapsed_ns / 1e9;
+	FILE *f = fopen(path, "w");
+
+	if (!f)
+		return -1;
+	jcase_add(cases, &n, "no_violation", R_FAIL, v, "before an IOMMU flush");
+	jcase_add(cases, &n, "no_range_violation", R_FAIL, v, "ranges not covering");
+	jcase_add(cases, &n, "complete", R_INCOMPLETE, v, NULL);
+	jcase_add(cases, &n, "pending_drained", R_FAIL, v, "still pending");
+	for (int m = 0; m < KPT_LAT_METRICS; m++) {
+		if (!env->max_ns[m])
+			continue;
+		snprintf(name, sizeof(name), "max_%s", metric_name(m));
+		snprintf(needle, sizeof(needle), "^%s max ", metric_name(m));
+		jcase_add(cases, &n, name, R_FAIL, v, needle);
+	}
+	if (rr->cmd_ran)
+		jcase_add(cases, &n, "command", R_FAIL, v, "^command ");
+	for (int i = 0; i < n; i++)
+		failures += cases[i].failed;
+
+	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+	fprintf(f, "<testsuites name=\"kptwatch\" tests=\"%d\" failures=\"%d\" errors=\"0\" time=\"%.3f\">\n",
+		n, failures, t);
+	fprintf(f, "  <testsuite name=\"kptwatch.check\" tests=\"%d\" failures=\"%d\" errors=\"0\" "
+		"skipped=\"0\" time=\"%.3f\">\n", n, failures, t);
+	fprintf(f, "    <properties>\n");
+	fprintf(f, "      <property name=\"version\" value=\"");
+	xml_str(f, KPT_VERSION);
+	fprintf(f, "\"/>\n      <property name=\"verdict\" value=\"%s\"/>\n", verdict_name(v->code));
+	fprintf(f, "      <property name=\"exit_code\" value=\"%d\"/>\n", v->code);
+	if (p) {
+		fprintf(f, "      <property name=\"shape\" value=\"%s\"/>\n", shape_name(p->shape));
+		fprintf(f, "      <property name=\"coverage\" value=\"");
+		xml_str(f, plan_coverage(p));
+		fprintf(f, "\"/>\n");
+	}
+	fprintf(f, "    </properties>\n");
+	for (int i = 0; i < n; i++) {
+		fprintf(f, "    <testcase classname=\"kptwatch.check\" name=\"%s\" time=\"%.3f\"",
+			cases[i].name, t);
+		if (!cases[i].failed) {
+			fprintf(f, "/>\n");
+			continue;
+		}
+		fprintf(f, ">\n      <failure type=\"%s\" message=\"", cases[i].name);
+		cases[i].msg[strcspn(cases[i].msg, "\n")] = 0;
+		xml_str(f, cases[i].msg);
+		fprintf(f, "\">");
+		if (!strcmp(cases[i].name, "no_violation") || !strcmp(cases[i].name, "no_range_violation")) {
+			for (int k = 0; k < rr->nviols; k++) {
+				const struct viol *vi = &rr->viols[k];
+				char s[128];
+
+				if ((vi->ev.type == KPT_EV_VIOLATION) != (i == 0))
+					continue;
+				fprintf(f, "\npfn 0x%llx order %u from %s pid %u cpu %u comm ",
+					(unsigned long long)vi->ev.pfn, vi->ev.order,
+					point_name(vi->ev.point), vi->ev.pid, vi->ev.cpu);
+				snprintf(s, sizeof(s), "%.*s", KPT_COMM_LEN, vi->ev.comm);
+				xml_str(f, s);
+				for (int j = 0; j < vi->nips; j++) {
+					fputs("\n  ", f);
+					xml_str(f, sym_fmt(s, sizeof(s), ks, vi->ips[j]));
+				}
+			}
+		}
+		fprintf(f, "</failure>\n    </testcase>\n");
+	}
+	fprintf(f, "    <system-out>");
+	for (int i = 0; i < v->n; i++) {
+		xml_str(f, kinds[v->r[i].kind]);
+		fputs(": ", f);
+		xml_str(f, v->r[i].text);
+		fputc('\n', f);
+	}
+	fprintf(f, "verdict: %s</system-out>\n  </testsuite>\n</testsuites>\n", verdict_name(v->code));
+	return fclose(f) ? -1 : 0;
+}

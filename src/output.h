@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Writers: text, JSON (one document; NDJSON for trace) and JUnit XML. They
+ * see only plans, events and run results, never how they were collected.
+ */
+#ifndef KPT_OUTPUT_H
+#define KPT_OUTPUT_H
+
+#include <stdio.h>
+#include "json.h"
+#include "ksyms.h"
+#include "plan.h"
+#include "report.h"
+
+struct probe_info {
+	const char *release;	/* uname -r */
+	const char *btf_source;	/* file the BTF came from, NULL: none */
+	bool loaded;		/* the planned programs passed the verifier */
+	int nprogs;		/* programs loaded */
+	char load_msg[192];	/* why loading failed */
+};
+
+char *sym_fmt(char *buf, size_t len, const struct ksyms *ks, __u64 addr);
+
+void out_probe(FILE *f, bool json, const struct plan *p, const struct probe_info *pi, int code);
+void out_plan_json(struct jw *w, const char *key, const struct plan *p);
+
+void out_trace_header(FILE *f);
+void out_event_text(FILE *f, const struct kpt_event *e, __u64 t0,
+		    const __u64 *ips, int nips, const struct ksyms *ks);
+void out_event_json(FILE *f, const struct kpt_event *e, __u64 t0,
+		    const __u64 *ips, int nips, const struct ksyms *ks);
+
+void out_hists_text(FILE *f, const struct kpt_hist *hists);
+void out_hists_json(struct jw *w, const char *key, const struct kpt_hist *hists);
+void out_counters_json(struct jw *w, const char *key, const __u64 *counters);
+void out_counters_text(FILE *f, const __u64 *counters);
+
+/* hist --json: one document; intervals is a JSON array body or NULL. */
+void out_hist_json(FILE *f, const struct run_result *rr, const char *intervals);
+
+void out_check(FILE *f, bool json, const struct env *env, const struct plan *p,
+	       const struct run_result *rr, const struct verdict *v, const struct ksyms *ks);
+int out_junit(const char *path, const struct env *env, const struct plan *p,
+	      const struct run_result *rr, const struct verdict *v, const struct ksyms *ks);
+
+#endif

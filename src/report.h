@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* What a run collected, and the verdict drawn from it. */
+#ifndef KPT_REPORT_H
+#define KPT_REPORT_H
+
+#include <stdbool.h>
+#include <linux/types.h>
+#include "kptwatch.h"
+#include "options.h"
+#include "plan.h"
+
+#define KPT_MAX_VIOL	64	/* violations kept with their stacks */
+
+struct viol {
+	struct kpt_event ev;
+	__u64 ips[KPT_STACK_DEPTH];
+	int nips;
+};
+
+struct run_result {
+	struct kpt_hist hists[KPT_M_MAX];
+	__u64 counters[KPT_C_MAX];
+	__u64 pending;			/* pages still pending at the end */
+	__u64 pending_oldest_ns;	/* age of the oldest of them */
+	__u64 pending_over_age;		/* older than --max-pending-age */
+	struct viol viols[KPT_MAX_VIOL];
+	int nviols;			/* kept; the counters hold the totals */
+	__u64 elapsed_ns;
+	bool interrupted;		/* ended by SIGINT/SIGTERM */
+	bool cmd_ran;
+	int cmd_status;			/* waitpid() status */
+	int cmd_errno;			/* exec failed: errno, 0 otherwise */
+};
+
+enum reason_kind { R_FAIL, R_INCOMPLETE, R_NOTE };
+
+#define KPT_MAX_REASONS	24
+
+struct verdict {
+	int code;			/* enum kpt_exit */
+	int n;
+	struct {
+		enum reason_kind kind;
+		char text[192];
+	} r[KPT_MAX_REASONS];
+};
+
+/*
+ * Precedence: any failure (violation, range violation, limit exceeded,
+ * pending too long, command failed) gives 1, even when the run was also
+ * incomplete: what was seen is real. Otherwise anything incomplete gives
+ * 3; otherwise 0. Violations while flushes are invisible (invalidation
+ * point missing on a patched kernel) cannot be told from clean frees, so
+ * they make the run incomplete instead of failed.
+ */
+int verdict_compute(const struct env *env, const struct plan *p,
+		    const struct run_result *rr, struct verdict *v);
+
+const char *verdict_name(int code);
+const char *counter_name(int c, char *buf, size_t len);
+const char *point_name(int point);
+const char *event_name(int type);
+/* "exited 0", "exited 3", "killed by SIGKILL", "could not run: ..." */
+char *cmd_status_str(const struct run_result *rr, char *buf, size_t len);
+bool cmd_failed(const struct run_result *rr);
+
+#endif

@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The check verdict: exit code and the reasons behind it. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include "hist.h"
+#include "report.h"
+
+const char *verdict_name(int code)
+{
+	switch (code) {
+	case EXIT_CLEAN: return "clean";
+	case EXIT_FAIL: return "failed";
+	case EXIT_USAGE: return "error";
+	case EXIT_INCOMPLETE: return "incomplete";
+	}
+	return "?";
+}
+
+static const char *const counters[KPT_C_POINT_BASE] = {
+	"queued", "freed_ok", "violation", "range_violation", "map_full", "rb_drop",
+	"inval_begin", "inval_end", "inval_unpaired", "drain_begin", "drain_end",
+	"drain_unpaired", "requeued", "hist_clamp", "range_unknown",
+};
+
+static const char *const points[KPT_PT_MAX] = {
+	"none", "kernel_pgtable_async_free_dtor", "kernel_pgtable_async_free_page_list",
+	"kernel_pgtable_async_free_pages", "pagetable_free_kernel", "pmd_free_pte_page",
+	"pud_free_pmd_page", "free_pagetable",
+};
+
+const char *point_name(int pt)
+{
+	return pt >= 0 && pt < KPT_PT_MAX ? points[pt] : "?";
+}
+
+const char *counter_name(int c, char *buf, size_t len)
+{
+	if (c >= 0 && c < KPT_C_POINT_BASE)
+		return counters[c];
+	snprintf(buf, len, "point.%s", point_name(c - KPT_C_POINT_BASE));
+	return buf;
+}
+
+const char *event_name(int type)
+{
+	static const char *const n[] = {
+		"?", "enqueue", "drain_begin", "drain_end", "inval_begin", "inval_end",
+		"free", "violation", "range_violation",
+	};
+
+	return type > 0 && type <= KPT_EV_RANGE_VIOLATION ? n[type] : n[0];
+}
+
+char *cmd_status_str(const struct run_result *rr, char *buf, size_t len)
+{
+	if (rr->cmd_errno)
+		snprintf(buf, len, "could not run: %s", strerror(rr->cmd_errno));
+	else if (WIFEXITED(rr->cmd_status))
+		snprintf(buf, len, "exited %d", WEXITSTATUS(rr->cmd_status));
+	else if (WIFSIGNALED(rr->cmd_status))
+		snprintf(buf, len, "killed by %s", sigabbrev_np(WTERMSIG(rr->cmd_status)) ?
+			 sigabbrev_np(WTERMSIG(rr->cmd_status)) : "a signal");
+	else
+		snprintf(buf, len, "status %#x", rr->cmd_status);
+	return buf;
+}
+
+bool cmd_failed(const struct run_result *rr)
+{
+	return rr->cmd_ran && (rr->cmd_errno || !WIFEXITED(rr->cmd_status) ||
+			       WEXITSTATUS(rr->cmd_status));
+}
+
+static void add(struct verdict *v, enum reason_kind kind, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (v->n >= KPT_MAX_REASONS)
+		return;
+	v->r[v->n].kind = kind;
+	va_start(ap, fmt);
+	vsnprintf(v->r[v->n].text, sizeof(v->r[v->n].text), fmt, ap);
+	va_end(ap);
+	v->n++;
+}
+
+int verdict_compute(const struct env *env, const struct plan *p,
+		    const struct run_result *rr, struct verdict *v)
+{
+	const __u64 *c = rr->counters;
+	bool fail = false, incomplete = false;
+	char a[16], b[16];
+
+	memset(v, 0, sizeof(*v));
+	if (c[KPT_C_VIOLATION]) {
+		if (p && !p->rule_sound) {
+			incomplete = true;
+			add(v, R_INCOMPLETE, "%llu page(s) freed with no flush seen, but the "
+			    "invalidation point is not watched: unconfirmed",
+			    (unsigned long long)c[KPT_C_VIOLATION]);
+		} else {
+			fail = true;
+			add(v, R_FAIL, "%llu page(s) reached the allocator before an IOMMU flush",
+			    (unsigned long long)c[KPT_C_VIOLATION]);
+		}
+	}
+	if (c[KPT_C_RANGE_VIOLATION]) {
+		fail = true;
+		add(v, R_FAIL, "%llu page(s) flushed only by ranges not covering their address",
+		    (unsigned long long)c[KPT_C_RANGE_VIOLATION]);
+	}
+	for (int m = 0; m < KPT_LAT_METRICS; m++) {
+		if (!env->max_ns[m])
+			continue;
+		if (rr->hists[m].max > env->max_ns[m]) {
+			fail = true;
+			add(v, R_FAIL, "%s max %s exceeds the limit %s", metric_name(m),
+			    fmt_value(a, sizeof(a), rr->hists[m].max, true),
+			    fmt_value(b, sizeof(b), env->max_ns[m], true));
+		} else if (!rr->hists[m].count) {
+			add(v, R_NOTE, "%s: no samples, limit not exercised", metric_name(m));
+		}
+	}
+	if (rr->pending) {
+		bool over = env->max_pending_age_ns && rr->pending_over_age;
+
+		fail |= over;
+		add(v, over ? R_FAIL : R_NOTE, "%llu page(s) still pending at the end, oldest %s%s",
+		    (unsigned long long)rr->pending,
+		    fmt_value(a, sizeof(a), rr->pending_oldest_ns, true),
+		    over ? " (over --max-pending-age)" : "");
+	}
+	if (cmd_failed(rr)) {
+		char st[96];
+
+		fail = true;
+		add(v, R_FAIL, "command %s", cmd_status_str(rr, st, sizeof(st)));
+	}
+	if (c[KPT_C_MAP_FULL]) {
+		incomplete = true;
+		add(v, R_INCOMPLETE, "pending map full %llu time(s): pages went untracked "
+		    "(raise --max-pending)", (unsigned long long)c[KPT_C_MAP_FULL]);
+	}
+	if (c[KPT_C_RB_DROP]) {
+		incomplete = true;
+		add(v, R_INCOMPLETE, "%llu event(s) lost to a full ring buffer "
+		    "(raise --ringbuf-size)", (unsigned long long)c[KPT_C_RB_DROP]);
+	}
+	if (c[KPT_C_RANGE_UNKNOWN]) {
+		incomplete = true;
+		add(v, R_INCOMPLETE, "%llu page(s) whose flush range could not be checked",
+		    (unsigned long long)c[KPT_C_RANGE_UNKNOWN]);
+	}
+	for (int i = 0; p && i < PP_MAX; i++) {
+		const struct plan_point *pt = &p->pts[i];
+
+		if (pt->critical && pt->method == METH_MISSING) {
+			incomplete = true;
+			add(v, R_INCOMPLETE, "%s not watched: %s", pt->func, pt->cost);
+		}
+	}
+	v->code = fail ? EXIT_FAIL : incomplete ? EXIT_INCOMPLETE : EXIT_CLEAN;
+	return v->code;
+}
