@@ -28,8 +28,9 @@ die() {
 [ $# -eq 1 ] || die "usage: build.sh KBUILD_DIR"
 [ -d "$1" ] || die "$1: no such directory"
 kb=$(cd "$1" && pwd)
-[ -f "$kb/obj/.config" ] && [ -f "$kb/obj/Module.symvers" ] ||
+if [ ! -f "$kb/obj/.config" ] || [ ! -f "$kb/obj/Module.symvers" ]; then
 	die "$kb/obj is not a built kernel tree (no .config or Module.symvers)"
+fi
 
 dst=$kb/kmod
 mkdir -p "$dst"

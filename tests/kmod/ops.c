@@ -209,7 +209,7 @@ int kptw_worker_setup(struct kptw_worker *w)
 	if (!w->area)
 		return -ENOMEM;
 	if (!IS_ALIGNED((unsigned long)w->area->addr, size)) {
-		pr_err("kptwatch_test: area %px not aligned to %lx\n",
+		pr_err("kptwatch_test: area %p not aligned to %lx\n",
 		       w->area->addr, size);
 		free_vm_area(w->area);
 		w->area = NULL;
