@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# check-vm.sh [ENTRY...]   (what `make check-vm` runs)
+#
+# The VM test bed's own tests, on each matrix entry: build the kernel (cached),
+# build the test module against it, boot it, run the module's checks
+# (tests/kmod/guest-check.sh: vmap/pte frees counted from the kernel's side,
+# 2-vCPU churn) and the memory hot-remove scenario (guest-hotplug.sh check).
+# -debug entries (KASAN, lockdep, DEBUG_VM, page poisoning, debug_pagealloc)
+# churn longer; every run fails on a kernel splat (run.sh's scan).
+#
+# Entries: the arguments, else $KPTWATCH_VM_ENTRIES (space separated), else
+# 6.12, 7.3, 6.12-patched (when patches/linux-6.12/*.patch exist) and the
+# -debug variant of each.
+#
+# Prints "ok ENTRY TEST ...", "FAIL ENTRY TEST ..." and "SKIP ENTRY TEST:
+# reason" lines, then exactly "vm: N passed, M failed" (skips are not
+# counted); exits 1 if anything failed. Logs of every run are kept under
+# $KPTWATCH_CACHE/check-vm/ENTRY/.
+#
+# Environment:
+#   KPTWATCH_VM_ENTRIES       entries to test
+#   KPTWATCH_VM_EXPECT_CACHED =1: fail any entry whose kernel had to be
+#                             built (proves that a second run rebuilds nothing)
+#   KPTWATCH_VM_CHURN_SECS    churn seconds per mode on -debug entries (20)
+#   KPTWATCH_VM_TIMEOUT       run.sh timeout per guest run (900 s)
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+passed=0
+failed=0
+ok() { echo "ok $*"; passed=$((passed + 1)); }
+bad() { echo "FAIL $*"; failed=$((failed + 1)); }
+skip() { echo "SKIP $*"; }
+# Show the end of a log under a FAIL line.
+show_log() { tail -n "${2:-30}" "$1" | sed 's/^/    | /'; }
+
+churn_secs=${KPTWATCH_VM_CHURN_SECS:-20}
+run_timeout=${KPTWATCH_VM_TIMEOUT:-900}
+have_series() { compgen -G "$TOP_DIR/patches/linux-6.12/*.patch" >/dev/null; }
+
+if [ $# -gt 0 ]; then
+	entries=("$@")
+elif [ -n "${KPTWATCH_VM_ENTRIES:-}" ]; then
+	read -ra entries <<<"$KPTWATCH_VM_ENTRIES"
+else
+	entries=(6.12 7.3 6.12-patched 6.12-debug 7.3-debug 6.12-patched-debug)
+fi
+
+# The scanner's own test needs no kernel: if it cannot tell a splat from a
+# clean boot, nothing below means anything.
+out=$("$VM_DIR/scan-splats.sh" --self-test 2>&1)
+if [ $? = 0 ]; then
+	ok "host scan-splats self-test ($(tail -n1 <<<"$out" | sed 's/.*: //'))"
+else
+	bad "host scan-splats self-test"
+	grep -v '^ok' <<<"$out" | sed 's/^/    | /'
+fi
+
+# stat_of FILE KEY
+stat_of() { sed -n "s/^$2=//p" "$1" 2>/dev/null; }
+
+# guest ENTRY NAME LOG [run.sh options] -- CMD...: one run.sh run, logged.
+# Sets $rc and $boot.
+guest() {
+	local entry=$1 name=$2 log=$3
+	shift 3
+	rc=0
+	"$VM_DIR/run.sh" --stats "$log.stats" --timeout "$run_timeout" "$@" >"$log" 2>&1 || rc=$?
+	boot=$(stat_of "$log.stats" boot_seconds)
+}
+
+for entry in "${entries[@]}"; do
+	case "$entry" in
+	*-patched*)
+		if ! have_series; then
+			skip "$entry: patches/linux-6.12/ holds no series yet"
+			continue
+		fi
+		;;
+	esac
+	logs=$KPTWATCH_CACHE/check-vm/$entry
+	mkdir -p "$logs"
+
+	# --- build (cached) ---
+	was_built=
+	if dir=$("$VM_DIR/build-kernel.sh" "$entry" 2>"$logs/build.err"); then
+		:
+	else
+		bad "$entry build: build-kernel.sh failed"
+		show_log "$logs/build.err"
+		skip "$entry boot, kmod, hotplug: no kernel"
+		continue
+	fi
+	grep -q ': cached in ' "$logs/build.err" && was_built=cached || was_built=built
+	secs=$(cat "$dir/build-seconds" 2>/dev/null || echo '?')
+	if [ $was_built = built ] && [ "${KPTWATCH_VM_EXPECT_CACHED:-0}" = 1 ]; then
+		bad "$entry build: rebuilt although the cache should hold it (built in $secs s)"
+	elif [ $was_built = built ]; then
+		ok "$entry build: built in $secs s (cold) -> ${dir/#$HOME/~}"
+	else
+		ok "$entry build: cached, nothing rebuilt (cold build took $secs s)"
+	fi
+
+	# --- boot: the kernel we built is the one that runs, with BTF ---
+	release=$(cat "$dir/obj/include/config/kernel.release" 2>/dev/null)
+	guest "$entry" boot "$logs/boot.log" "$entry" -- \
+		sh -c 'uname -r; test -r /sys/kernel/btf/vmlinux && echo btf=yes; test -w /sys/kernel/debug/tracing/trace 2>/dev/null || test -w /sys/kernel/tracing/trace && echo tracefs=yes; nproc'
+	if [ $rc = 0 ] && grep -qx "$release" "$logs/boot.log" && grep -qx btf=yes "$logs/boot.log" &&
+		grep -qx tracefs=yes "$logs/boot.log"; then
+		ok "$entry boot: $release, ${boot:-?} s from QEMU start to the command ($(stat_of "$logs/boot.log.stats" accel))"
+	else
+		bad "$entry boot: run.sh exit $rc, wanted uname -r = $release, BTF and tracefs"
+		show_log "$logs/boot.log"
+		skip "$entry kmod, hotplug: the kernel does not boot"
+		continue
+	fi
+
+	# --- test module: kernel-side counted frees, 2-vCPU churn ---
+	if [ ! -x "$TOP_DIR/tests/kmod/build.sh" ] || [ ! -x "$TOP_DIR/tests/kmod/guest-check.sh" ]; then
+		skip "$entry kmod: tests/kmod/build.sh or guest-check.sh missing"
+	elif ! ko=$("$TOP_DIR/tests/kmod/build.sh" "$dir" 2>"$logs/kmod-build.err"); then
+		bad "$entry kmod build: tests/kmod/build.sh failed"
+		show_log "$logs/kmod-build.err"
+	else
+		ok "$entry kmod build: ${ko/#$HOME/~}"
+		kenv=()
+		case "$entry" in *-debug) kenv=(--env KMOD_CHURN_SECS="$churn_secs") ;; esac
+		guest "$entry" kmod "$logs/kmod.log" "${kenv[@]}" "$entry" -- "$TOP_DIR/tests/kmod/guest-check.sh" "$ko"
+		summary=$(grep '^kmod: [0-9]* passed' "$logs/kmod.log" | tail -n1)
+		case $rc in
+		0) ok "$entry kmod guest-check: ${summary#kmod: }" ;;
+		123) bad "$entry kmod guest-check: kernel splat ($summary)"; sed -n '/^--- splat/,/^--- end of splat/p' "$logs/kmod.log" | head -n 60 | sed 's/^/    | /' ;;
+		*) bad "$entry kmod guest-check: run.sh exit $rc (${summary:-no summary})"; grep -E '^(FAIL|run\.sh:)' "$logs/kmod.log" | head -n 30 | sed 's/^/    | /' ;;
+		esac
+		grep '^SKIP' "$logs/kmod.log" | sed "s/^SKIP /SKIP $entry kmod /"
+	fi
+
+	# --- memory hot-remove: a pc-dimm onlined, then ejected through ACPI ---
+	guest "$entry" hotplug "$logs/hotplug.log" --hotplug "$entry" -- "$VM_DIR/guest-hotplug.sh" check dimm0 512M
+	summary=$(grep '^hotplug: [0-9]* passed' "$logs/hotplug.log" | tail -n1)
+	case $rc in
+	0) ok "$entry hot-remove: ${summary#hotplug: }; $(grep -m1 '^unplug dimm0:' "$logs/hotplug.log" | sed 's/^unplug dimm0: //')" ;;
+	123) bad "$entry hot-remove: kernel splat ($summary)"; sed -n '/^--- splat/,/^--- end of splat/p' "$logs/hotplug.log" | head -n 60 | sed 's/^/    | /' ;;
+	*) bad "$entry hot-remove: run.sh exit $rc (${summary:-no summary})"; show_log "$logs/hotplug.log" ;;
+	esac
+done
+
+echo "vm: $passed passed, $failed failed"
+[ $failed = 0 ]
