@@ -63,9 +63,33 @@ static const char *found_str(const struct plan_point *pt, char *buf, size_t len)
 	return buf;
 }
 
+/* Print text indented, wrapped at 80 columns on spaces. */
+static void wrap(FILE *f, int indent, int cont, const char *text)
+{
+	int width = 80 - indent - 2;
+
+	while (*text) {
+		int n = strlen(text);
+
+		if (n > width) {
+			n = width;
+			while (n > 0 && text[n] != ' ')
+				n--;
+			if (!n)
+				n = width;
+		}
+		fprintf(f, "%*s%.*s\n", indent, "", n, text);
+		text += n;
+		while (*text == ' ')
+			text++;
+		indent = cont;
+		width = 80 - indent - 2;
+	}
+}
+
 void out_probe(FILE *f, bool json, const struct plan *p, const struct probe_info *pi, int code)
 {
-	char fb[32];
+	char fb[64], line[320];
 
 	if (json) {
 		struct jw w;
@@ -89,30 +113,46 @@ void out_probe(FILE *f, bool json, const struct plan *p, const struct probe_info
 	fprintf(f, "kernel:   %s\n", pi->release ? pi->release : "?");
 	fprintf(f, "btf:      %s\n", pi->btf_source ? pi->btf_source : "none (try --btf FILE)");
 	fprintf(f, "shape:    %s\n", shape_name(p->shape));
+	if (p->fentry_err) {
+		plan_errstr(p->fentry_err, fb, sizeof(fb));
+		snprintf(line, sizeof(line), "refused by the kernel: %s", fb);
+	}
 	fprintf(f, "fentry:   %s\n", p->force_kprobes ? "not used (--kprobes)" :
 		!p->kernel_btf ? "impossible: the kernel has no BTF" :
-		p->fentry_err ? "refused by the kernel (see points)" : "available");
+		p->fentry_err ? line : "available");
 	fprintf(f, "kprobes:  %s\n", p->kprobes ? "available" : "none (no kprobe PMU, no kprobe_events)");
-	fprintf(f, "\n%-36s %-10s %-9s %-7s %s\n", "POINT", "ROLE", "FOUND", "ATTACH", "NOTE");
+	fprintf(f, "\n%-36s %-10s %-9s %s\n", "POINT", "ROLE", "FOUND", "ATTACH");
 	for (int i = 0; i < PP_MAX; i++) {
 		const struct plan_point *pt = &p->pts[i];
-		const char *note = pt->why;
+		bool absent = !pt->needed && pt->method == METH_MISSING;
 
-		fprintf(f, "%-36s %-10s %-9s %-7s %s%s\n", pt->func, role_name(pt->role),
-			found_str(pt, fb, sizeof(fb)), method_name(pt->method),
-			!pt->needed && pt->method == METH_MISSING ? "not in this shape" : "",
-			!pt->needed && pt->method == METH_MISSING ? "" : note);
-		if (pt->method == METH_KPROBE && strcmp(pt->sym, pt->func))
-			fprintf(f, "%-36s %s\n", "", pt->sym);
-		if (pt->needed && pt->method == METH_MISSING)
-			fprintf(f, "%-36s cost: %s%s\n", "", pt->cost, pt->critical ? "" : " (not critical)");
+		fprintf(f, "%-36s %-10s %-9s %s\n", pt->func, role_name(pt->role),
+			found_str(pt, fb, sizeof(fb)), absent ? "-" : method_name(pt->method));
+		if (absent)
+			continue;
+		if (pt->method == METH_KPROBE && strcmp(pt->sym, pt->func)) {
+			snprintf(line, sizeof(line), "on %s", pt->sym);
+			wrap(f, 2, 7, line);
+		}
+		if (pt->why[0]) {
+			snprintf(line, sizeof(line), "why: %s", pt->why);
+			wrap(f, 2, 7, line);
+		}
+		if (pt->needed && pt->method == METH_MISSING) {
+			snprintf(line, sizeof(line), "cost: %s%s", pt->cost,
+				 pt->critical ? "" : " (verdict unaffected)");
+			wrap(f, 2, 7, line);
+		}
 	}
+	fprintf(f, "(-: not in this kernel, and not part of the %s shape)\n", shape_name(p->shape));
 	fprintf(f, "\nprograms: %s", pi->loaded ? "loaded and verified" : "not loaded");
 	if (pi->loaded)
 		fprintf(f, " (%d, not attached)", pi->nprogs);
 	if (pi->load_msg[0])
 		fprintf(f, ": %s", pi->load_msg);
-	fprintf(f, "\ncoverage: %s\n", plan_coverage(p));
+	fputc('\n', f);
+	snprintf(line, sizeof(line), "coverage: %s", plan_coverage(p));
+	wrap(f, 0, 10, line);
 	fprintf(f, "verdict:  %s (exit %d)\n", code == EXIT_CLEAN ? "ready" :
 		code == EXIT_INCOMPLETE ? "incomplete" : "cannot watch this kernel", code);
 }

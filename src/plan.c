@@ -145,7 +145,7 @@ static void classify(struct plan *p)
 	}
 }
 
-static void errstr(int err, char *buf, size_t len)
+void plan_errstr(int err, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s (%s)", err == -EPERM ? "EPERM" : err == -ENOTSUPP ? "ENOTSUPP" :
 		 err == -EOPNOTSUPP ? "EOPNOTSUPP" : err == -EINVAL ? "EINVAL" :
@@ -176,8 +176,8 @@ static void choose(const struct plan_input *in, struct plan_point *pt)
 		else if (!pt->in_btf)
 			snprintf(pt->why, sizeof(pt->why), "no btf_trace_mm_page_free in BTF");
 		else
-			errstr(in->tp_btf_err, e, sizeof(e)),
-			snprintf(pt->why, sizeof(pt->why), "kernel refused tp_btf: %s", e);
+			plan_errstr(in->tp_btf_err, e, sizeof(e)),
+			snprintf(pt->why, sizeof(pt->why), "tp_btf did not load: %s", e);
 		return;
 	}
 	if (in->force_kprobes)
@@ -192,7 +192,7 @@ static void choose(const struct plan_input *in, struct plan_point *pt)
 		snprintf(pt->why, sizeof(pt->why), "only the clone %s in kallsyms: fentry needs the exact name",
 			 pt->sym);
 	else if (in->fentry_err)
-		errstr(in->fentry_err, e, sizeof(e)),
+		plan_errstr(in->fentry_err, e, sizeof(e)),
 		snprintf(pt->why, sizeof(pt->why), "kernel refused fentry: %s", e);
 	else {
 		pt->method = METH_FENTRY;

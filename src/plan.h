@@ -74,5 +74,7 @@ const char *shape_name(enum kpt_shape s);
 const char *method_name(enum kpt_method m);
 const char *role_name(enum kpt_role r);
 const char *plan_coverage(const struct plan *p);
+/* "EPERM (Operation not permitted)" for -EPERM */
+void plan_errstr(int err, char *buf, size_t len);
 
 #endif

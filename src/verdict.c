@@ -19,9 +19,15 @@ const char *verdict_name(int code)
 }
 
 static const char *const counters[KPT_C_POINT_BASE] = {
-	"queued", "freed_ok", "violation", "range_violation", "map_full", "rb_drop",
-	"inval_begin", "inval_end", "inval_unpaired", "drain_begin", "drain_end",
-	"drain_unpaired", "requeued", "hist_clamp", "range_unknown",
+	[KPT_C_QUEUED] = "queued", [KPT_C_FREED_OK] = "freed_ok",
+	[KPT_C_VIOLATION] = "violation", [KPT_C_RANGE_VIOLATION] = "range_violation",
+	[KPT_C_MAP_FULL] = "map_full", [KPT_C_RB_DROP] = "rb_drop",
+	[KPT_C_INVAL_BEGIN] = "inval_begin", [KPT_C_INVAL_END] = "inval_end",
+	[KPT_C_INVAL_UNPAIRED] = "inval_unpaired", [KPT_C_DRAIN_BEGIN] = "drain_begin",
+	[KPT_C_DRAIN_END] = "drain_end", [KPT_C_DRAIN_UNPAIRED] = "drain_unpaired",
+	[KPT_C_REQUEUED] = "requeued", [KPT_C_HIST_CLAMP] = "hist_clamp",
+	[KPT_C_RANGE_UNKNOWN] = "range_unknown", [KPT_C_UNKNOWN] = "unknown",
+	[KPT_C_WALK_TRUNC] = "walk_trunc",
 };
 
 static const char *const points[KPT_PT_MAX] = {
@@ -37,8 +43,12 @@ const char *point_name(int pt)
 
 const char *counter_name(int c, char *buf, size_t len)
 {
-	if (c >= 0 && c < KPT_C_POINT_BASE)
-		return counters[c];
+	if (c >= 0 && c < KPT_C_POINT_BASE) {
+		if (counters[c])
+			return counters[c];
+		snprintf(buf, len, "counter%d", c);
+		return buf;
+	}
 	snprintf(buf, len, "point.%s", point_name(c - KPT_C_POINT_BASE));
 	return buf;
 }
@@ -152,6 +162,16 @@ int verdict_compute(const struct env *env, const struct plan *p,
 		incomplete = true;
 		add(v, R_INCOMPLETE, "%llu page(s) whose flush range could not be checked",
 		    (unsigned long long)c[KPT_C_RANGE_UNKNOWN]);
+	}
+	if (c[KPT_C_UNKNOWN]) {
+		incomplete = true;
+		add(v, R_INCOMPLETE, "%llu page(s) undecidable: freed unflushed while an "
+		    "invalidation was only half seen", (unsigned long long)c[KPT_C_UNKNOWN]);
+	}
+	if (c[KPT_C_WALK_TRUNC]) {
+		incomplete = true;
+		add(v, R_INCOMPLETE, "%llu page list or table walk(s) stopped early: pages "
+		    "went untracked", (unsigned long long)c[KPT_C_WALK_TRUNC]);
 	}
 	for (int i = 0; p && i < PP_MAX; i++) {
 		const struct plan_point *pt = &p->pts[i];

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Feature probes, plan input from the running kernel, and loading and
+ * attaching a planned bpf_object with fentry -> kprobe and tp_btf -> raw_tp
+ * fallbacks. Works on the bpf_object, never on the skeleton, so it
+ * compiles and is tested without one.
+ */
+#ifndef KPT_ATTACH_H
+#define KPT_ATTACH_H
+
+#include <stdbool.h>
+#include "plan.h"
+
+struct bpf_object;
+struct bpf_link;
+struct btf;
+
+#define KPT_MAX_LINKS	32
+
+struct attach_state {
+	struct bpf_link *links[KPT_MAX_LINKS];
+	int nlinks;
+};
+
+/* 0 with root or CAP_BPF+CAP_PERFMON (or CAP_SYS_ADMIN), -EPERM without. */
+int check_privileges(void);
+
+/*
+ * Fill a plan input from the running kernel: BTF (btf_path, else the
+ * kernel's), /proc/kallsyms, kprobe support, and the fentry and tp_btf
+ * probes. Returns 0, or -ENOENT when no BTF can be had. *btf_src says
+ * which file the BTF came from. The input keeps a reference to *ks.
+ */
+int plan_input_probe(struct plan_input *in, const char *btf_path, bool force_kprobes,
+		     struct ksyms **ks, const char **btf_src, int verbose);
+
+/* Set autoload and attach targets on the object for the plan. */
+void attach_setup(struct bpf_object *obj, const struct plan *p);
+/* Count the programs that will load. */
+int attach_nprogs(struct bpf_object *obj);
+/*
+ * Attach in an order that never leaves a queued page unjudged: the page
+ * free, the flush and the drain before the enqueue and free points.
+ * Points that fail are dropped from the plan with the reason; returns the
+ * number of links made.
+ */
+int attach_plan(struct bpf_object *obj, struct plan *p, struct attach_state *st, int verbose);
+void attach_destroy(struct attach_state *st);
+
+/* True for load or attach errors that mean "this kernel refuses fentry". */
+bool fentry_refused(int err);
+
+#endif

@@ -1,0 +1,429 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kptwatch: watch kernel page-table pages from their free or enqueue point
+ * to the page allocator, and check that an IOMMU flush came in between.
+ *
+ * The loader reads top to bottom: parse options, probe the kernel and plan,
+ * open the skeleton, set knobs, map sizes and autoload, load, attach, poll
+ * the ring buffer, print, clean up. Nothing is pinned: when the process
+ * dies, its links and maps go with it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <bpf/libbpf.h>
+#include "attach.h"
+#include "hist.h"
+#include "maps.h"
+#include "options.h"
+#include "output.h"
+#include "kptwatch.skel.h"
+
+static struct env env;
+static volatile sig_atomic_t exiting;
+static struct run_result rr;
+
+struct ctx {
+	struct kptwatch_bpf *skel;
+	const struct ksyms *ks;
+	__u64 t0;
+};
+
+static void sig_handler(int sig)
+{
+	exiting = sig;
+}
+
+static int libbpf_print_fn(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	if (!env.verbose || (level == LIBBPF_DEBUG && env.verbose < 2))
+		return 0;
+	return vfprintf(stderr, fmt, args);
+}
+
+static int handle_event(void *data_ctx, void *data, size_t size)
+{
+	struct ctx *c = data_ctx;
+	const struct kpt_event *e = data;
+	__u64 ips[KPT_STACK_DEPTH];
+	int nips = 0;
+	bool viol;
+
+	if (size < sizeof(*e))
+		return 0;
+	viol = e->type == KPT_EV_VIOLATION || e->type == KPT_EV_RANGE_VIOLATION;
+	if (viol)
+		nips = read_stack(bpf_map__fd(c->skel->maps.stacks), e->stack_id, ips);
+	if (viol && rr.nviols < KPT_MAX_VIOL) {
+		struct viol *v = &rr.viols[rr.nviols++];
+
+		v->ev = *e;
+		memcpy(v->ips, ips, sizeof(ips));
+		v->nips = nips;
+	}
+	if (env.cmd != CMD_TRACE)
+		return 0;
+	if (env.json)
+		out_event_json(stdout, e, c->t0, ips, nips, c->ks);
+	else
+		out_event_text(stdout, e, c->t0, ips, nips, c->ks);
+	return 0;
+}
+
+/* Open, size, plan and load; retry without fentry or tp_btf if refused. */
+static int open_and_load(struct kptwatch_bpf **out, struct plan_input *in, struct plan *p,
+			 bool *loaded, char *msg, size_t len)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .btf_custom_path = env.btf_path);
+	struct kptwatch_bpf *skel;
+	int err;
+
+	for (int attempt = 0; attempt < 3; attempt++) {
+		bool fentry = false;
+
+		plan_build(in, p);
+		skel = kptwatch_bpf__open_opts(&opts);
+		if (!skel) {
+			snprintf(msg, len, "cannot open the BPF object: %s", strerror(errno));
+			return -errno;
+		}
+		skel->rodata->emit_live = env.cmd == CMD_TRACE;
+		bpf_map__set_max_entries(skel->maps.pending, env.max_pending);
+		bpf_map__set_max_entries(skel->maps.events, env.ringbuf_size);
+		attach_setup(skel->obj, p);
+		err = kptwatch_bpf__load(skel);
+		if (!err) {
+			*out = skel;
+			*loaded = true;
+			return 0;
+		}
+		kptwatch_bpf__destroy(skel);
+		for (int i = 0; i < PP_PAGE_FREE; i++)
+			fentry |= p->pts[i].method == METH_FENTRY;
+		if (fentry && fentry_refused(err) && !in->fentry_err) {
+			in->fentry_err = err;
+			continue;
+		}
+		if (p->pts[PP_PAGE_FREE].method == METH_TP_BTF && !in->tp_btf_err) {
+			in->tp_btf_err = err;
+			continue;
+		}
+		break;
+	}
+	snprintf(msg, len, "loading the BPF programs failed: %s (run with -v for libbpf's log)",
+		 strerror(-err));
+	return err;
+}
+
+static void read_results(struct kptwatch_bpf *skel)
+{
+	read_counters(bpf_map__fd(skel->maps.counters), rr.counters);
+	read_hists(bpf_map__fd(skel->maps.hists), rr.hists);
+}
+
+/* hist -i: the change since the last interval. */
+static void hist_delta(struct kpt_hist *d, const struct kpt_hist *cur, const struct kpt_hist *prev)
+{
+	__u32 top = 0;
+
+	for (__u32 i = 0; i < KPT_HIST_SLOTS; i++) {
+		d->slots[i] = cur->slots[i] - prev->slots[i];
+		if (d->slots[i])
+			top = i;
+	}
+	d->count = cur->count - prev->count;
+	d->sum = cur->sum - prev->sum;
+	/* a new overall max happened in this interval; else its slot's edge */
+	d->max = !d->count ? 0 : cur->max > prev->max ? cur->max :
+		 hist_slot_hi(top) - 1 < cur->max ? hist_slot_hi(top) - 1 : cur->max;
+}
+
+static void print_interval(FILE *json, struct kptwatch_bpf *skel, struct kpt_hist *prev,
+			   __u64 t, int n)
+{
+	struct kpt_hist d[KPT_M_MAX];
+	struct jw w;
+
+	read_results(skel);
+	for (int m = 0; m < KPT_M_MAX; m++)
+		hist_delta(&d[m], &rr.hists[m], &prev[m]);
+	memcpy(prev, rr.hists, sizeof(rr.hists));
+	if (json) {
+		jw_init(&w, json);
+		w.comma[0] = n > 0;
+		jw_open(&w, NULL, '{');
+		jw_u64(&w, "rel_ns", t);
+		out_hists_json(&w, "metrics", d);
+		jw_close(&w, '}');
+		return;
+	}
+	printf("%-8s interval %d, %.3fs\n", "", n + 1, t / 1e9);
+	out_hists_text(stdout, d);
+	fflush(stdout);
+}
+
+/* fork/exec COMMAND; an exec failure comes back through a CLOEXEC pipe. */
+static pid_t run_command(char **argv)
+{
+	int pfd[2], e = 0;
+	pid_t pid;
+
+	if (pipe2(pfd, O_CLOEXEC))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		execvp(argv[0], argv);
+		e = errno;
+		if (write(pfd[1], &e, sizeof(e)) < 0)
+			_exit(127);
+		_exit(127);
+	}
+	close(pfd[1]);
+	if (pid > 0 && read(pfd[0], &e, sizeof(e)) == sizeof(e)) {
+		rr.cmd_errno = e;
+		waitpid(pid, &rr.cmd_status, 0);
+		rr.cmd_ran = true;
+		pid = 0;
+	}
+	close(pfd[0]);
+	return pid;
+}
+
+static const char *usage_hint(void)
+{
+	return "kptwatch: see 'kptwatch --help'\n";
+}
+
+int main(int argc, char **argv)
+{
+	struct kptwatch_bpf *skel = NULL;
+	struct ring_buffer *rb = NULL;
+	struct attach_state st = {};
+	struct plan_input in;
+	struct plan plan;
+	struct probe_info pi = {};
+	struct ksyms *ks = NULL;
+	struct kpt_hist prev[KPT_M_MAX] = {};
+	struct verdict v;
+	struct utsname un;
+	struct ctx c = {};
+	char *ivals = NULL;
+	size_t ivals_len = 0;
+	FILE *ivals_f = NULL;
+	__u64 start, deadline = 0, next_ival = 0, settle = 0;
+	pid_t child = 0;
+	int err, code = EXIT_USAGE, nival = 0;
+
+	if (env_parse(&env, argc, argv)) {
+		fprintf(stderr, "kptwatch: %s\n%s", env.err, usage_hint());
+		return EXIT_USAGE;
+	}
+	if (env.help) {
+		env_usage(stdout, env.cmd);
+		return EXIT_CLEAN;
+	}
+	if (env.version) {
+		printf("kptwatch %s\n", KPT_VERSION);
+		return EXIT_CLEAN;
+	}
+	if (check_privileges()) {
+		fprintf(stderr, "kptwatch: needs root (CAP_BPF and CAP_PERFMON): run with sudo\n");
+		return EXIT_USAGE;
+	}
+	libbpf_set_print(libbpf_print_fn);
+
+	err = plan_input_probe(&in, env.btf_path, env.kprobes, &ks, &pi.btf_source, env.verbose);
+	if (err) {
+		if (env.btf_path)
+			fprintf(stderr, "kptwatch: cannot read BTF from %s: %s\n", env.btf_path,
+				strerror(-err));
+		else
+			fprintf(stderr, "kptwatch: the kernel has no BTF (/sys/kernel/btf/vmlinux): "
+				"give one with --btf FILE\n");
+		goto cleanup;
+	}
+	if (!ks)
+		fprintf(stderr, "kptwatch: cannot read /proc/kallsyms: clones unresolved, "
+			"stacks unsymbolized\n");
+	uname(&un);
+	pi.release = un.release;
+
+	err = open_and_load(&skel, &in, &plan, &pi.loaded, pi.load_msg, sizeof(pi.load_msg));
+	if (skel)
+		pi.nprogs = attach_nprogs(skel->obj);
+
+	if (env.cmd == CMD_PROBE) {
+		code = !pi.loaded || !plan.usable ? EXIT_USAGE :
+		       plan.complete ? EXIT_CLEAN : EXIT_INCOMPLETE;
+		out_probe(stdout, env.json, &plan, &pi, code);
+		goto cleanup;
+	}
+	if (err) {
+		fprintf(stderr, "kptwatch: %s\n", pi.load_msg);
+		goto cleanup;
+	}
+	if (!plan.usable) {
+		fprintf(stderr, "kptwatch: nothing to watch on this kernel (%s shape): %s; "
+			"'kptwatch probe' says why\n", shape_name(plan.shape), plan_coverage(&plan));
+		goto cleanup;
+	}
+
+	signal(SIGINT, sig_handler);
+	signal(SIGTERM, sig_handler);
+	attach_plan(skel->obj, &plan, &st, env.verbose);
+	if (!plan.usable) {
+		fprintf(stderr, "kptwatch: attaching failed: %s; 'kptwatch probe -v' says more\n",
+			plan_coverage(&plan));
+		goto cleanup;
+	}
+	fprintf(stderr, "kptwatch: %s shape, %d links; coverage %s\n", shape_name(plan.shape),
+		st.nlinks, plan_coverage(&plan));
+
+	c.skel = skel;
+	c.ks = ks;
+	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), handle_event, &c, NULL);
+	if (!rb) {
+		fprintf(stderr, "kptwatch: cannot open the ring buffer: %s\n", strerror(errno));
+		goto cleanup;
+	}
+	if (env.cmd == CMD_HIST && env.json && env.interval_ns)
+		ivals_f = open_memstream(&ivals, &ivals_len);
+	if (env.cmd == CMD_TRACE && !env.json)
+		out_trace_header(stdout);
+
+	start = c.t0 = now_ns();
+	if (env.duration_ns)
+		deadline = start + env.duration_ns;
+	if (env.interval_ns)
+		next_ival = start + env.interval_ns;
+	if (env.argv_cmd) {
+		child = run_command(env.argv_cmd);
+		if (child < 0) {
+			fprintf(stderr, "kptwatch: cannot start %s: %s\n", env.argv_cmd[0],
+				strerror(errno));
+			goto cleanup;
+		}
+		if (!child)
+			settle = now_ns();
+	}
+
+	while (!exiting) {
+		__u64 now;
+
+		err = ring_buffer__poll(rb, 100);
+		if (err < 0 && err != -EINTR) {
+			fprintf(stderr, "kptwatch: ring buffer: %s\n", strerror(-err));
+			break;
+		}
+		now = now_ns();
+		if (child > 0 && waitpid(child, &rr.cmd_status, WNOHANG) == child) {
+			rr.cmd_ran = true;
+			child = 0;
+			settle = now;
+		}
+		/*
+		 * After COMMAND, wait up to a second for the pages it queued
+		 * to drain: the work item runs after the command returns.
+		 */
+		if (settle) {
+			struct run_result tmp = {};
+
+			read_pending(bpf_map__fd(skel->maps.pending), now, 0, &tmp);
+			if (!tmp.pending || now - settle >= 1000000000ULL)
+				break;
+		}
+		if (next_ival && now >= next_ival) {
+			print_interval(ivals_f, skel, prev, now - start, nival++);
+			next_ival += env.interval_ns;
+			if (env.count && (__u64)nival >= env.count)
+				break;
+		}
+		if (deadline && now >= deadline)
+			break;
+	}
+	rr.interrupted = exiting != 0;
+	if (child > 0) {
+		/* interrupted: pass the signal on and collect the command */
+		kill(child, exiting ? exiting : SIGTERM);
+		waitpid(child, &rr.cmd_status, 0);
+		rr.cmd_ran = true;
+	}
+
+	/* detach first, so the maps stand still while they are read */
+	attach_destroy(&st);
+	ring_buffer__consume(rb);
+	rr.elapsed_ns = now_ns() - start;
+	read_results(skel);
+	read_pending(bpf_map__fd(skel->maps.pending), now_ns(), env.max_pending_age_ns, &rr);
+
+	switch (env.cmd) {
+	case CMD_TRACE: {
+		struct verdict tv;
+
+		verdict_compute(&env, &plan, &rr, &tv);
+		if (env.json) {
+			struct jw w;
+
+			jw_init(&w, stdout);
+			jw_open(&w, NULL, '{');
+			jw_str(&w, "event", "summary");
+			jw_u64(&w, "elapsed_ns", rr.elapsed_ns);
+			out_counters_json(&w, "counters", rr.counters);
+			jw_close(&w, '}');
+			jw_end(&w);
+		} else {
+			fprintf(stderr, "\n");
+			out_counters_text(stderr, rr.counters);
+			for (int i = 0; i < tv.n; i++)
+				fprintf(stderr, "%s\n", tv.r[i].text);
+		}
+		code = EXIT_CLEAN;
+		break;
+	}
+	case CMD_HIST:
+		if (env.interval_ns && !env.json && (nival == 0 || rr.interrupted))
+			print_interval(NULL, skel, prev, rr.elapsed_ns, nival++);
+		if (ivals_f) {
+			if (rr.interrupted || nival == 0)
+				print_interval(ivals_f, skel, prev, rr.elapsed_ns, nival++);
+			fclose(ivals_f);
+			ivals_f = NULL;
+		}
+		if (env.json) {
+			out_hist_json(stdout, &rr, ivals);
+		} else if (!env.interval_ns) {
+			out_hists_text(stdout, rr.hists);
+			out_counters_text(stdout, rr.counters);
+		}
+		code = EXIT_CLEAN;
+		break;
+	case CMD_CHECK:
+		code = verdict_compute(&env, &plan, &rr, &v);
+		out_check(stdout, env.json, &env, &plan, &rr, &v, ks);
+		if (env.junit && out_junit(env.junit, &env, &plan, &rr, &v, ks)) {
+			fprintf(stderr, "kptwatch: cannot write %s: %s\n", env.junit, strerror(errno));
+			code = EXIT_USAGE;
+		}
+		break;
+	default:
+		break;
+	}
+
+cleanup:
+	if (ivals_f)
+		fclose(ivals_f);
+	free(ivals);
+	attach_destroy(&st);
+	ring_buffer__free(rb);
+	kptwatch_bpf__destroy(skel);
+	ksyms_free(ks);
+	return code;
+}
