@@ -11,6 +11,12 @@
 #define KPT_COMM_LEN		16
 #define KPT_STACK_DEPTH		32
 #define KPT_DEFAULT_PENDING	65536
+/*
+ * Returned invalidations remembered for the range check, indexed by begin
+ * sequence modulo this (a power of two). A check that needs an older one
+ * counts KPT_C_RANGE_UNKNOWN instead of guessing.
+ */
+#define KPT_INVAL_HISTORY	64
 
 /*
  * Where a page entered the rule: q(P) is the first of these a page reaches.
@@ -57,6 +63,10 @@ enum kpt_counter {
 	KPT_C_REQUEUED,		/* q(P) again for a page already pending */
 	KPT_C_HIST_CLAMP,	/* value beyond the last histogram slot */
 	KPT_C_RANGE_UNKNOWN,	/* range check impossible: history overwritten */
+	KPT_C_UNKNOWN,		/* verdict undecidable: unflushed, but an unpaired
+				 * invalidation return came after q(P), or the
+				 * watermark update kept losing its race */
+	KPT_C_WALK_TRUNC,	/* a page list or table walk stopped early */
 	KPT_C_POINT_BASE,	/* KPT_C_POINT_BASE + enum kpt_point: per point */
 	KPT_C_MAX = KPT_C_POINT_BASE + KPT_PT_MAX,
 };

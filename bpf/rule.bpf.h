@@ -1,0 +1,525 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The rule (docs/design.md) and the maps it keeps: the one state machine.
+ *
+ * For every page-table page P, q(P) is the first time P reaches an
+ * enqueue or free point. P is flushed once an IOMMU KVA invalidation that
+ * began after q(P) has returned; P reaching the allocator before that is a
+ * violation.
+ *
+ * Every function here takes its inputs explicitly (time, task key, pfn,
+ * ...) and never asks which attach point called it, so the real attach
+ * points (kptwatch.bpf.c) and the BPF_PROG_TEST_RUN entry points
+ * (testrun.bpf.c) drive exactly the same code.
+ *
+ * Ordering of invalidations: each begin takes a sequence number from a
+ * global counter (atomic add), q(P) snapshots that counter into
+ * kpt_pending.inval_seq, and each return raises a watermark to its own
+ * sequence if that is higher (cmpxchg loop). P is flushed iff some
+ * returned invalidation has seq > P.inval_seq, i.e. iff the highest
+ * returned seq is > P.inval_seq: the watermark is exactly that maximum,
+ * whatever order concurrent invalidations return in.
+ */
+#ifndef KPT_RULE_BPF_H
+#define KPT_RULE_BPF_H
+
+#include "kpt_core.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include "kptwatch.h"
+
+#define KPT_EEXIST	17
+
+/* stack_id value asking the rule to capture the stack itself, if needed. */
+#define KPT_STACK_LAZY	(-2147483647 - 1)
+#define KPT_STACK_NONE	(-2)		/* -ENOENT */
+
+#define KPT_READ_ONCE(x)	(*(volatile typeof(x) *)&(x))
+#define KPT_WRITE_ONCE(x, v)	(*(volatile typeof(x) *)&(x) = (v))
+
+/* Knob: stream every event, not just violations, to the ring buffer. */
+const volatile bool emit_live = false;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, KPT_DEFAULT_PENDING);
+	__type(key, __u64);			/* pfn (first pfn of a block) */
+	__type(value, struct kpt_pending);
+} pending SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, KPT_M_MAX);
+	__type(key, __u32);
+	__type(value, struct kpt_hist);
+} hists SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, KPT_C_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 20);
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__uint(value_size, KPT_STACK_DEPTH * sizeof(__u64));
+} stacks SEC(".maps");
+
+/* An invalidation that has begun on a task and not yet returned. */
+struct kpt_inval_task {
+	__u64 seq;
+	__u64 ts;
+	__u64 start;
+	__u64 end;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);			/* task key */
+	__type(value, struct kpt_inval_task);
+} inval_tasks SEC(".maps");
+
+/* A drain (kernel_pgtable_work_func) running on a task. */
+struct kpt_drain_task {
+	__u64 ts;
+	__u64 pages;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);			/* task key */
+	__type(value, struct kpt_drain_task);
+} drain_tasks SEC(".maps");
+
+/* Global state; user space may read it through the skeleton's bss. */
+__u64 inval_began;		/* seq of the newest begun invalidation */
+__u64 inval_done;		/* highest seq among returned ones: watermark */
+__u64 pending_depth;		/* pages between q(P) and their free */
+__u64 unpaired_ts;		/* newest return seen without its begin */
+
+/*
+ * Returned invalidations, in slot seq % KPT_INVAL_HISTORY. The seq is
+ * written last (and set to ~0 while the slot is rewritten) so a reader
+ * that sees the same seq before and after reading start/end has a
+ * consistent record. Plain u64 arrays keep the skeleton free of types
+ * user space would have to know.
+ */
+__u64 inval_hist_seq[KPT_INVAL_HISTORY];
+__u64 inval_hist_start[KPT_INVAL_HISTORY];
+__u64 inval_hist_end[KPT_INVAL_HISTORY];
+
+static __always_inline void kpt_count(__u32 idx)
+{
+	__u64 *c = bpf_map_lookup_elem(&counters, &idx);
+
+	/* Per CPU and BPF programs do not migrate: no atomic needed. */
+	if (c)
+		*c += 1;
+}
+
+static __always_inline void kpt_hist_add(__u32 metric, __u64 v)
+{
+	struct kpt_hist *h = bpf_map_lookup_elem(&hists, &metric);
+	__u32 slot = kpt_hist_slot(v);
+
+	if (!h)
+		return;
+	if (slot >= KPT_HIST_SLOTS) {
+		slot = KPT_HIST_SLOTS - 1;
+		kpt_count(KPT_C_HIST_CLAMP);
+	}
+	h->slots[slot]++;
+	h->count++;
+	h->sum += v;
+	if (v > h->max)
+		h->max = v;
+}
+
+/*
+ * Raise *p to v unless it is already there. Every failed cmpxchg means
+ * another CPU raised it, so the loop ends quickly; a bound is needed for
+ * the verifier, and running out of it is counted, never ignored.
+ */
+static __always_inline bool kpt_raise(__u64 *p, __u64 v)
+{
+	__u64 old;
+	int i;
+
+	for (i = 0; i < 32; i++) {
+		old = KPT_READ_ONCE(*p);
+		if (old >= v)
+			return true;
+		if (__sync_val_compare_and_swap(p, old, v) == old)
+			return true;
+	}
+	kpt_count(KPT_C_UNKNOWN);
+	return false;
+}
+
+static __always_inline struct kpt_event *kpt_ev_new(__u16 type, __u64 now,
+						    __u64 task_key)
+{
+	struct kpt_event *e;
+
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		kpt_count(KPT_C_RB_DROP);
+		return NULL;
+	}
+	__builtin_memset(e, 0, sizeof(*e));
+	e->ts = now;
+	e->type = type;
+	e->pid = (__u32)task_key;
+	e->cpu = bpf_get_smp_processor_id();
+	e->stack_id = KPT_STACK_NONE;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	return e;
+}
+
+/*
+ * q(P): pfn (order>0: the block's first pfn) reached an enqueue or free
+ * point. va_start/va_end: what P mapped, 0/0 when the point cannot tell.
+ * Returns 0, or the map error when P could not be tracked.
+ */
+static __always_inline int kpt_rule_queue(__u64 now, __u64 task_key, __u64 pfn,
+				     __u32 order, __u32 point, __u64 va_start,
+				     __u64 va_end, __s32 stack_id)
+{
+	struct kpt_pending p = {}, *old;
+	struct kpt_event *e;
+	__u64 depth;
+	long err;
+
+	if (point < KPT_PT_MAX)
+		kpt_count(KPT_C_POINT_BASE + point);
+
+	p.q_ts = now;
+	p.inval_seq = KPT_READ_ONCE(inval_began);
+	p.va_start = va_start;
+	p.va_end = va_end;
+	p.stack_id = stack_id;
+	p.order = order;
+	p.pid = (__u32)task_key;
+	p.point = point;
+
+	err = bpf_map_update_elem(&pending, &pfn, &p, BPF_NOEXIST);
+	if (err == -KPT_EEXIST) {
+		/*
+		 * Already pending (a free point, then the enqueue it calls):
+		 * the earliest q(P) is the one the rule is about. Take the VA
+		 * if only this later point knows it.
+		 */
+		kpt_count(KPT_C_REQUEUED);
+		old = bpf_map_lookup_elem(&pending, &pfn);
+		if (old && !old->va_start && !old->va_end) {
+			old->va_start = va_start;
+			old->va_end = va_end;
+		}
+		return 0;
+	}
+	if (err) {
+		/* Untracked page: the verdict can no longer be complete. */
+		kpt_count(KPT_C_MAP_FULL);
+		return err;
+	}
+
+	kpt_count(KPT_C_QUEUED);
+	depth = __sync_add_and_fetch(&pending_depth, 1);
+	kpt_hist_add(KPT_M_PENDING_DEPTH, depth);
+
+	if (emit_live) {
+		e = kpt_ev_new(KPT_EV_ENQUEUE, now, task_key);
+		if (e) {
+			e->q_ts = now;
+			e->pfn = pfn;
+			e->va_start = va_start;
+			e->va_end = va_end;
+			e->value = depth;
+			e->stack_id = stack_id;
+			e->point = point;
+			e->order = order;
+			bpf_ringbuf_submit(e, 0);
+		}
+	}
+	return 0;
+}
+
+static __always_inline int kpt_rule_inval_begin(__u64 now, __u64 task_key,
+					   __u64 start, __u64 end)
+{
+	struct kpt_inval_task t = {};
+	struct kpt_event *e;
+
+	kpt_count(KPT_C_INVAL_BEGIN);
+	/*
+	 * Take the sequence first: a q(P) that snapshots the counter after
+	 * this point treats the invalidation as begun before it, which is
+	 * the safe side of a race the two CPUs cannot order anyway.
+	 */
+	t.seq = __sync_add_and_fetch(&inval_began, 1);
+	t.ts = now;
+	t.start = start;
+	t.end = end;
+
+	/* A begin still open on this task lost its return: unknown. */
+	if (bpf_map_lookup_elem(&inval_tasks, &task_key))
+		kpt_count(KPT_C_INVAL_UNPAIRED);
+	if (bpf_map_update_elem(&inval_tasks, &task_key, &t, BPF_ANY))
+		kpt_count(KPT_C_MAP_FULL);
+
+	if (emit_live) {
+		e = kpt_ev_new(KPT_EV_INVAL_BEGIN, now, task_key);
+		if (e) {
+			e->range_start = start;
+			e->range_end = end;
+			e->value = t.seq;
+			bpf_ringbuf_submit(e, 0);
+		}
+	}
+	return 0;
+}
+
+static __always_inline int kpt_rule_inval_end(__u64 now, __u64 task_key)
+{
+	struct kpt_inval_task *tp, t;
+	__u32 slot;
+	struct kpt_event *e;
+
+	tp = bpf_map_lookup_elem(&inval_tasks, &task_key);
+	if (!tp) {
+		/*
+		 * Its begin was missed (programs attach one by one). It may
+		 * have begun after some q(P), so pages it could have flushed
+		 * become unknown at their free rather than violations; it
+		 * must not move the watermark since its seq is unknown.
+		 */
+		kpt_count(KPT_C_INVAL_UNPAIRED);
+		kpt_raise(&unpaired_ts, now);
+		return 0;
+	}
+	t = *tp;
+	bpf_map_delete_elem(&inval_tasks, &task_key);
+
+	kpt_count(KPT_C_INVAL_END);
+	kpt_hist_add(KPT_M_INVAL_DUR, now > t.ts ? now - t.ts : 0);
+
+	/* Publish the range before the watermark that makes it relevant. */
+	slot = t.seq & (KPT_INVAL_HISTORY - 1);
+	KPT_WRITE_ONCE(inval_hist_seq[slot], ~0ULL);
+	KPT_WRITE_ONCE(inval_hist_start[slot], t.start);
+	KPT_WRITE_ONCE(inval_hist_end[slot], t.end);
+	KPT_WRITE_ONCE(inval_hist_seq[slot], t.seq);
+	kpt_raise(&inval_done, t.seq);
+
+	if (emit_live) {
+		e = kpt_ev_new(KPT_EV_INVAL_END, now, task_key);
+		if (e) {
+			e->q_ts = t.ts;
+			e->range_start = t.start;
+			e->range_end = t.end;
+			e->value = now > t.ts ? now - t.ts : 0;
+			bpf_ringbuf_submit(e, 0);
+		}
+	}
+	return 0;
+}
+
+static __always_inline int kpt_rule_drain_begin(__u64 now, __u64 task_key)
+{
+	struct kpt_drain_task d = { .ts = now };
+	struct kpt_event *e;
+
+	kpt_count(KPT_C_DRAIN_BEGIN);
+	if (bpf_map_lookup_elem(&drain_tasks, &task_key))
+		kpt_count(KPT_C_DRAIN_UNPAIRED);
+	if (bpf_map_update_elem(&drain_tasks, &task_key, &d, BPF_ANY))
+		kpt_count(KPT_C_MAP_FULL);
+
+	if (emit_live) {
+		e = kpt_ev_new(KPT_EV_DRAIN_BEGIN, now, task_key);
+		if (e)
+			bpf_ringbuf_submit(e, 0);
+	}
+	return 0;
+}
+
+static __always_inline int kpt_rule_drain_end(__u64 now, __u64 task_key)
+{
+	struct kpt_drain_task *dp, d;
+	struct kpt_event *e;
+
+	dp = bpf_map_lookup_elem(&drain_tasks, &task_key);
+	if (!dp) {
+		kpt_count(KPT_C_DRAIN_UNPAIRED);
+		return 0;
+	}
+	d = *dp;
+	bpf_map_delete_elem(&drain_tasks, &task_key);
+
+	kpt_count(KPT_C_DRAIN_END);
+	kpt_hist_add(KPT_M_DRAIN_DUR, now > d.ts ? now - d.ts : 0);
+	kpt_hist_add(KPT_M_DRAIN_PAGES, d.pages);
+
+	if (emit_live) {
+		e = kpt_ev_new(KPT_EV_DRAIN_END, now, task_key);
+		if (e) {
+			e->q_ts = d.ts;
+			e->value = d.pages;
+			bpf_ringbuf_submit(e, 0);
+		}
+	}
+	return 0;
+}
+
+/* Does [start, end) (end == TLB_FLUSH_ALL: to the top) cover [va, va_end)? */
+static __always_inline bool kpt_covers(__u64 start, __u64 end, __u64 va,
+				       __u64 va_end)
+{
+	__u64 last = end - 1;
+
+	if (end == KPT_TLB_FLUSH_ALL)
+		last = ~0ULL;
+	else if (end <= start)
+		return false;
+	/* va_end 0 is the top of the address space: va_end - 1 wraps. */
+	return start <= va && va_end - 1 <= last;
+}
+
+struct kpt_range_scan {
+	__u64 va_start;
+	__u64 va_end;
+	__u64 hi;		/* watermark: newest seq to look at */
+	__u64 range_start;	/* last record looked at */
+	__u64 range_end;
+	bool covered;
+	bool unknown;
+};
+
+/* Step i looks at seq hi - i, newest first. */
+static long kpt_range_step(__u32 i, void *data)
+{
+	struct kpt_range_scan *sc = data;
+	__u64 s = sc->hi - i, s1, s2, start, end;
+	__u32 slot = s & (KPT_INVAL_HISTORY - 1);
+
+	s1 = KPT_READ_ONCE(inval_hist_seq[slot]);
+	start = KPT_READ_ONCE(inval_hist_start[slot]);
+	end = KPT_READ_ONCE(inval_hist_end[slot]);
+	s2 = KPT_READ_ONCE(inval_hist_seq[slot]);
+	if (s1 != s2 || s1 > s) {
+		/* Overwritten by a later invalidation, or being rewritten. */
+		sc->unknown = true;
+		return 0;
+	}
+	if (s1 < s)
+		return 0;	/* s has not returned */
+	sc->range_start = start;
+	sc->range_end = end;
+	if (kpt_covers(start, end, sc->va_start, sc->va_end)) {
+		sc->covered = true;
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * P reached the allocator: pfn (first pfn of a block of the given order)
+ * passed mm_page_free. Pages never queued are a lookup miss and nothing
+ * else. ctx is only used to capture the stack when stack_id is
+ * KPT_STACK_LAZY, so the hot path never walks a stack.
+ */
+static __always_inline int kpt_rule_page_free(void *ctx, __u64 now, __u64 task_key,
+					 __u64 pfn, __u32 order, __s32 stack_id)
+{
+	struct kpt_range_scan sc = {};
+	struct kpt_pending *pp, p;
+	struct kpt_drain_task *d;
+	struct kpt_event *e;
+	__u64 wm, lat, n;
+	__u16 type;
+
+	pp = bpf_map_lookup_elem(&pending, &pfn);
+	if (!pp)
+		return 0;
+	p = *pp;
+	/* Two frees of one pfn racing: only the one that deletes decides. */
+	if (bpf_map_delete_elem(&pending, &pfn))
+		return 0;
+	__sync_fetch_and_sub(&pending_depth, 1);
+
+	lat = now > p.q_ts ? now - p.q_ts : 0;
+	kpt_hist_add(KPT_M_ENQ_TO_FREE, lat);
+	d = bpf_map_lookup_elem(&drain_tasks, &task_key);
+	if (d) {
+		d->pages++;
+		if (d->ts >= p.q_ts)
+			kpt_hist_add(KPT_M_ENQ_TO_DRAIN, d->ts - p.q_ts);
+	}
+
+	wm = KPT_READ_ONCE(inval_done);
+	if (wm <= p.inval_seq) {
+		if (KPT_READ_ONCE(unpaired_ts) >= p.q_ts) {
+			kpt_count(KPT_C_UNKNOWN);
+			type = KPT_EV_FREE;
+		} else {
+			kpt_count(KPT_C_VIOLATION);
+			type = KPT_EV_VIOLATION;
+		}
+	} else if (!p.va_start && !p.va_end) {
+		kpt_count(KPT_C_FREED_OK);
+		type = KPT_EV_FREE;
+	} else {
+		/* Some invalidation begun after q(P) returned: over P's VA? */
+		sc.va_start = p.va_start;
+		sc.va_end = p.va_end;
+		sc.hi = wm;
+		n = wm - p.inval_seq;
+		if (n > KPT_INVAL_HISTORY) {
+			n = KPT_INVAL_HISTORY;
+			sc.unknown = true;
+		}
+		bpf_loop(n, kpt_range_step, &sc, 0);
+		if (sc.covered) {
+			kpt_count(KPT_C_FREED_OK);
+			type = KPT_EV_FREE;
+		} else if (sc.unknown) {
+			kpt_count(KPT_C_RANGE_UNKNOWN);
+			type = KPT_EV_FREE;
+		} else {
+			kpt_count(KPT_C_RANGE_VIOLATION);
+			type = KPT_EV_RANGE_VIOLATION;
+		}
+	}
+
+	if (type == KPT_EV_FREE && !emit_live)
+		return 0;
+	if (stack_id == KPT_STACK_LAZY)
+		stack_id = bpf_get_stackid(ctx, &stacks, 0);
+	e = kpt_ev_new(type, now, task_key);
+	if (!e)
+		return 0;
+	e->q_ts = p.q_ts;
+	e->pfn = pfn;
+	e->va_start = p.va_start;
+	e->va_end = p.va_end;
+	e->range_start = sc.range_start;
+	e->range_end = sc.range_end;
+	e->value = lat;
+	e->stack_id = stack_id;
+	e->point = p.point;
+	e->order = order;
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+#endif /* KPT_RULE_BPF_H */
