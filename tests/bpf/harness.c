@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* bpf tier harness: load, feed, read back. See tb.h. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tb.h"
+
+static const char *const counter_names[KPT_C_MAX] = {
+	[KPT_C_QUEUED] = "QUEUED",
+	[KPT_C_FREED_OK] = "FREED_OK",
+	[KPT_C_VIOLATION] = "VIOLATION",
+	[KPT_C_RANGE_VIOLATION] = "RANGE_VIOLATION",
+	[KPT_C_MAP_FULL] = "MAP_FULL",
+	[KPT_C_RB_DROP] = "RB_DROP",
+	[KPT_C_INVAL_BEGIN] = "INVAL_BEGIN",
+	[KPT_C_INVAL_END] = "INVAL_END",
+	[KPT_C_INVAL_UNPAIRED] = "INVAL_UNPAIRED",
+	[KPT_C_DRAIN_BEGIN] = "DRAIN_BEGIN",
+	[KPT_C_DRAIN_END] = "DRAIN_END",
+	[KPT_C_DRAIN_UNPAIRED] = "DRAIN_UNPAIRED",
+	[KPT_C_REQUEUED] = "REQUEUED",
+	[KPT_C_HIST_CLAMP] = "HIST_CLAMP",
+	[KPT_C_RANGE_UNKNOWN] = "RANGE_UNKNOWN",
+	[KPT_C_UNKNOWN] = "UNKNOWN",
+	[KPT_C_WALK_TRUNC] = "WALK_TRUNC",
+	[PT(KPT_PT_NONE)] = "POINT(none)",
+	[PT(KPT_PT_ASYNC_FREE_DTOR)] = "POINT(async_free_dtor)",
+	[PT(KPT_PT_ASYNC_FREE_LIST)] = "POINT(async_free_page_list)",
+	[PT(KPT_PT_ASYNC_FREE_PAGES)] = "POINT(async_free_pages)",
+	[PT(KPT_PT_PAGETABLE_FREE_KERNEL)] = "POINT(pagetable_free_kernel)",
+	[PT(KPT_PT_PMD_FREE_PTE_PAGE)] = "POINT(pmd_free_pte_page)",
+	[PT(KPT_PT_PUD_FREE_PMD_PAGE)] = "POINT(pud_free_pmd_page)",
+	[PT(KPT_PT_FREE_PAGETABLE)] = "POINT(free_pagetable)",
+};
+
+const char *tb_counter_name(int idx)
+{
+	if (idx >= 0 && idx < KPT_C_MAX && counter_names[idx])
+		return counter_names[idx];
+	return "?";
+}
+
+static int on_event(void *ctx, void *data, size_t len)
+{
+	struct tb *t = ctx;
+
+	if (len != sizeof(struct kpt_event) || t->nev >= TB_MAX_EVENTS)
+		return -E2BIG;
+	memcpy(&t->ev[t->nev++], data, sizeof(struct kpt_event));
+	return 0;
+}
+
+int tb_open(struct tb *t, const struct tb_opts *o)
+{
+	int err;
+
+	memset(t, 0, sizeof(*t));
+	t->ncpu = libbpf_num_possible_cpus();
+	if (t->ncpu <= 0) {
+		snprintf(t->why, sizeof(t->why), "possible cpus: %d", t->ncpu);
+		return -1;
+	}
+	t->skel = testrun_bpf__open();
+	if (!t->skel) {
+		snprintf(t->why, sizeof(t->why), "open: %s", strerror(errno));
+		return -1;
+	}
+	if (o && o->pending_max)
+		bpf_map__set_max_entries(t->skel->maps.pending, o->pending_max);
+	if (o)
+		t->skel->rodata->emit_live = o->emit_live;
+	err = testrun_bpf__load(t->skel);
+	if (err) {
+		snprintf(t->why, sizeof(t->why), "load: %s", strerror(-err));
+		goto fail;
+	}
+	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), on_event,
+				 t, NULL);
+	if (!t->rb) {
+		snprintf(t->why, sizeof(t->why), "ring: %s", strerror(errno));
+		goto fail;
+	}
+	return 0;
+fail:
+	testrun_bpf__destroy(t->skel);
+	t->skel = NULL;
+	return -1;
+}
+
+void tb_close(struct tb *t)
+{
+	ring_buffer__free(t->rb);
+	testrun_bpf__destroy(t->skel);
+	t->rb = NULL;
+	t->skel = NULL;
+}
+
+long tb_run(struct tb *t, int cpu, __u64 op, __u64 now, __u64 task,
+	    __u64 a0, __u64 a1, __u64 a2, __u64 a3, __u64 a4, __u64 a5)
+{
+	__u64 args[KPT_TEST_NARGS] = { op, now, task, a0, a1, a2, a3, a4, a5 };
+	LIBBPF_OPTS(bpf_test_run_opts, opts,
+		.ctx_in = args,
+		.ctx_size_in = sizeof(args),
+		.flags = BPF_F_TEST_RUN_ON_CPU,
+		.cpu = cpu % t->ncpu,
+	);
+	int err;
+
+	err = bpf_prog_test_run_opts(bpf_program__fd(t->skel->progs.testrun),
+				     &opts);
+	if (err)
+		return -errno;
+	return (int)opts.retval;
+}
+
+__u64 tb_counter(struct tb *t, int idx, int cpu)
+{
+	__u64 v[t->ncpu], sum = 0;
+	__u32 key = idx;
+	int i;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.counters), &key, v))
+		return ~0ULL;
+	if (cpu >= 0)
+		return v[cpu % t->ncpu];
+	for (i = 0; i < t->ncpu; i++)
+		sum += v[i];
+	return sum;
+}
+
+int tb_hist(struct tb *t, int metric, struct kpt_hist *out)
+{
+	struct kpt_hist *v;
+	__u32 key = metric;
+	int i, s;
+
+	v = calloc(t->ncpu, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.hists), &key, v)) {
+		free(v);
+		return -errno;
+	}
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < t->ncpu; i++) {
+		for (s = 0; s < (int)KPT_HIST_SLOTS; s++)
+			out->slots[s] += v[i].slots[s];
+		out->count += v[i].count;
+		out->sum += v[i].sum;
+		if (v[i].max > out->max)
+			out->max = v[i].max;
+	}
+	free(v);
+	return 0;
+}
+
+int tb_pending(struct tb *t, __u64 pfn, struct kpt_pending *out)
+{
+	if (bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.pending), &pfn, out))
+		return -errno;
+	return 0;
+}
+
+int tb_pending_count(struct tb *t)
+{
+	int fd = bpf_map__fd(t->skel->maps.pending), n = 0;
+	__u64 key, next, *prev = NULL;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		n++;
+	}
+	return n;
+}
+
+int tb_events(struct tb *t)
+{
+	t->nev = 0;
+	return ring_buffer__consume(t->rb);
+}
+
+int tb_check_counters(struct tb *t, const struct tb_kv *want, int n, int line)
+{
+	__u64 exp[KPT_C_MAX] = {}, got;
+	int i;
+
+	for (i = 0; i < n; i++)
+		exp[want[i].idx] = want[i].val;
+	for (i = 0; i < KPT_C_MAX; i++) {
+		got = tb_counter(t, i, -1);
+		if (got != exp[i]) {
+			snprintf(t->why, sizeof(t->why),
+				 "line %d: counter %s = %llu, want %llu", line,
+				 tb_counter_name(i), (unsigned long long)got,
+				 (unsigned long long)exp[i]);
+			return -1;
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Load-only checks of kptwatch.bpf.o on the running kernel. The build
+ * host refuses fentry (EPERM) and has no kprobes or kernel_pgtable_*
+ * functions, so only the mm_page_free programs can be verified here; the
+ * rest is attached for real in the VM tier. Naming every program and map
+ * below also pins the interface user space plans against: a rename breaks
+ * this file's build.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "tb.h"
+#include "kptwatch.skel.h"
+
+static void report(const char *name, int err, const char *why, int *passed,
+		   int *failed)
+{
+	if (err) {
+		printf("FAIL %s: %s\n", name, why);
+		(*failed)++;
+	} else {
+		printf("ok %s\n", name);
+		(*passed)++;
+	}
+}
+
+/* Every program and map user space relies on, by skeleton member. */
+static int check_names(struct kptwatch_bpf *s, char *why, size_t len)
+{
+	const struct bpf_program *progs[] = {
+		s->progs.fentry_async_free_dtor,
+		s->progs.fentry_async_free_page_list,
+		s->progs.fentry_async_free_pages,
+		s->progs.fentry_pagetable_free_kernel,
+		s->progs.fentry_pmd_free_pte_page,
+		s->progs.fentry_pud_free_pmd_page,
+		s->progs.fentry_free_pagetable,
+		s->progs.fentry_work_func,
+		s->progs.fexit_work_func,
+		s->progs.fentry_inval,
+		s->progs.fexit_inval,
+		s->progs.kprobe_async_free_dtor,
+		s->progs.kprobe_async_free_page_list,
+		s->progs.kprobe_async_free_pages,
+		s->progs.kprobe_pagetable_free_kernel,
+		s->progs.kprobe_pmd_free_pte_page,
+		s->progs.kprobe_pud_free_pmd_page,
+		s->progs.kprobe_free_pagetable,
+		s->progs.kprobe_work_func,
+		s->progs.kretprobe_work_func,
+		s->progs.kprobe_inval,
+		s->progs.kretprobe_inval,
+		s->progs.tp_btf_page_free,
+		s->progs.raw_tp_page_free,
+	};
+	const struct {
+		const struct bpf_map *map;
+		enum bpf_map_type type;
+		__u32 max_entries, value_size;
+	} maps[] = {
+		{ s->maps.pending, BPF_MAP_TYPE_HASH, KPT_DEFAULT_PENDING,
+		  sizeof(struct kpt_pending) },
+		{ s->maps.hists, BPF_MAP_TYPE_PERCPU_ARRAY, KPT_M_MAX,
+		  sizeof(struct kpt_hist) },
+		{ s->maps.counters, BPF_MAP_TYPE_PERCPU_ARRAY, KPT_C_MAX,
+		  sizeof(__u64) },
+		{ s->maps.events, BPF_MAP_TYPE_RINGBUF, 1 << 20, 0 },
+		{ s->maps.stacks, BPF_MAP_TYPE_STACK_TRACE, 0,
+		  KPT_STACK_DEPTH * sizeof(__u64) },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
+		if (!progs[i]) {
+			snprintf(why, len, "program %zu missing", i);
+			return -1;
+		}
+	}
+	for (i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
+		const struct bpf_map *m = maps[i].map;
+
+		if (bpf_map__type(m) != maps[i].type ||
+		    (maps[i].max_entries &&
+		     bpf_map__max_entries(m) != maps[i].max_entries) ||
+		    (maps[i].value_size &&
+		     bpf_map__value_size(m) != maps[i].value_size)) {
+			snprintf(why, len, "map %s: type %d max %u value %u",
+				 bpf_map__name(m), bpf_map__type(m),
+				 bpf_map__max_entries(m),
+				 bpf_map__value_size(m));
+			return -1;
+		}
+	}
+	if (s->rodata->emit_live || !s->rodata->free_pagetable_has_order) {
+		snprintf(why, len, "knob defaults changed");
+		return -1;
+	}
+	return 0;
+}
+
+/* Load only the named programs of a fresh kptwatch object. */
+static int load_only(const char *const *names, int n, char *why, size_t len)
+{
+	struct kptwatch_bpf *s;
+	struct bpf_program *p;
+	int err, i, keep;
+
+	s = kptwatch_bpf__open();
+	if (!s) {
+		snprintf(why, len, "open: %s", strerror(errno));
+		return -1;
+	}
+	bpf_object__for_each_program(p, s->obj) {
+		keep = 0;
+		for (i = 0; i < n; i++)
+			keep |= !strcmp(bpf_program__name(p), names[i]);
+		bpf_program__set_autoload(p, keep);
+	}
+	err = kptwatch_bpf__load(s);
+	if (err) {
+		snprintf(why, len, "load: %s", strerror(-err));
+		goto out;
+	}
+	bpf_object__for_each_program(p, s->obj) {
+		for (i = 0; i < n; i++) {
+			if (strcmp(bpf_program__name(p), names[i]))
+				continue;
+			if (bpf_program__fd(p) < 0) {
+				snprintf(why, len, "%s has no fd", names[i]);
+				err = -1;
+			}
+		}
+	}
+out:
+	kptwatch_bpf__destroy(s);
+	return err;
+}
+
+int tb_load_checks(int *passed, int *failed)
+{
+	static const char *const tp[] = { "tp_btf_page_free" };
+	static const char *const raw[] = { "raw_tp_page_free" };
+	struct kptwatch_bpf *s;
+	char why[256] = "";
+	int err;
+
+	s = kptwatch_bpf__open();
+	err = s ? check_names(s, why, sizeof(why)) : -1;
+	if (!s)
+		snprintf(why, sizeof(why), "open: %s", strerror(errno));
+	kptwatch_bpf__destroy(s);
+	report("interface_names", err, why, passed, failed);
+
+	err = load_only(tp, 1, why, sizeof(why));
+	report("load_tp_btf_page_free", err, why, passed, failed);
+	err = load_only(raw, 1, why, sizeof(why));
+	report("load_raw_tp_page_free", err, why, passed, failed);
+	return 0;
+}

@@ -1,0 +1,818 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The rule, case by case. Each case starts from a freshly loaded testrun
+ * object, so every counter not named in WANT_COUNTERS must be zero.
+ *
+ * Tasks: 0x100 queues (the Q shorthand), A and B invalidate, W drains,
+ * 0x300 frees. Times are synthetic nanoseconds.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "tb.h"
+
+#define A	0xa00ULL
+#define B	0xb00ULL
+#define W	0xc00ULL
+#define FREER	0x300ULL
+
+#define VA	0xffffc90000200000ULL		/* a PTE table's 2 MiB */
+#define VA_END	(VA + (2ULL << 20))
+#define VMALLOC	0xffffc90000000000ULL
+#define POFF	0xffff888000000000ULL
+
+#define P1	0x1000ULL
+#define P2	0x2000ULL
+
+/* A violation event as the rule must emit it for P freed by FREER. */
+static int check_violation_ev(struct tb *t, const struct kpt_event *e,
+			      __u16 type, __u64 pfn, __u64 q_ts, __u64 ts,
+			      __u16 point, __u32 order)
+{
+	EXPECT_EQ(t, e->type, type);
+	EXPECT_EQ(t, e->pfn, pfn);
+	EXPECT_EQ(t, e->q_ts, q_ts);
+	EXPECT_EQ(t, e->ts, ts);
+	EXPECT_EQ(t, e->value, ts - q_ts);
+	EXPECT_EQ(t, e->point, point);
+	EXPECT_EQ(t, e->order, order);
+	EXPECT_EQ(t, e->pid, (__u32)FREER);
+	EXPECT_EQ(t, e->stack_id, 99);	/* the F shorthand's stack id */
+	EXPECT_TRUE(t, e->comm[0] != 0);
+	return 0;
+}
+
+static int hist_only_slot(struct tb *t, int metric, __u64 value)
+{
+	struct kpt_hist h;
+	__u32 slot = kpt_hist_slot(value);
+	int s;
+
+	if (slot >= KPT_HIST_SLOTS)
+		slot = KPT_HIST_SLOTS - 1;
+	if (tb_hist(t, metric, &h))
+		TB_FAIL(t, "hist %d: lookup failed", metric);
+	for (s = 0; s < (int)KPT_HIST_SLOTS; s++) {
+		if (h.slots[s] != (s == (int)slot))
+			TB_FAIL(t, "hist %d: slot %d = %llu, want value %llu "
+				"in slot %u only", metric, s,
+				(unsigned long long)h.slots[s],
+				(unsigned long long)value, slot);
+	}
+	EXPECT_EQ(t, h.count, 1);
+	EXPECT_EQ(t, h.sum, value);
+	EXPECT_EQ(t, h.max, value);
+	return 0;
+}
+
+static int hist_empty(struct tb *t, int metric)
+{
+	struct kpt_hist h;
+
+	if (tb_hist(t, metric, &h))
+		TB_FAIL(t, "hist %d: lookup failed", metric);
+	if (h.count || h.sum || h.max)
+		TB_FAIL(t, "hist %d: count %llu, want empty", metric,
+			(unsigned long long)h.count);
+	return 0;
+}
+
+static int clean_enqueue_inval_free(struct tb *t)
+{
+	EXPECT_EQ(t, Q(t, 0, 1000, P1, 0, KPT_PT_ASYNC_FREE_DTOR, NOVA), 0);
+	EXPECT_EQ(t, IB(t, 0, 2000, A, ALL), 0);
+	EXPECT_EQ(t, IE(t, 0, 3000, A), 0);
+	EXPECT_EQ(t, F(t, 0, 4000, FREER, P1, 0), 0);
+
+	WANT_COUNTERS(t, { KPT_C_QUEUED, 1 }, { KPT_C_INVAL_BEGIN, 1 },
+		      { KPT_C_INVAL_END, 1 }, { KPT_C_FREED_OK, 1 },
+		      { PT(KPT_PT_ASYNC_FREE_DTOR), 1 });
+	EXPECT_EQ(t, tb_pending_count(t), 0);
+	EXPECT_EQ(t, t->skel->bss->pending_depth, 0);
+	EXPECT_EQ(t, t->skel->bss->inval_began, 1);
+	EXPECT_EQ(t, t->skel->bss->inval_done, 1);
+	tb_events(t);
+	EXPECT_EQ(t, t->nev, 0);	/* not live: nothing to tell */
+	if (hist_only_slot(t, KPT_M_ENQ_TO_FREE, 3000) ||
+	    hist_only_slot(t, KPT_M_INVAL_DUR, 1000) ||
+	    hist_only_slot(t, KPT_M_PENDING_DEPTH, 1) ||
+	    hist_empty(t, KPT_M_ENQ_TO_DRAIN) ||
+	    hist_empty(t, KPT_M_DRAIN_DUR) || hist_empty(t, KPT_M_DRAIN_PAGES))
+		return -1;
+	return 0;
+}
+
+static int violation_enqueue_free(struct tb *t)
+{
+	Q(t, 0, 1000, P1, 0, KPT_PT_PMD_FREE_PTE_PAGE, VA, VA_END);
+	F(t, 0, 5000, FREER, P1, 0);
+
+	WANT_COUNTERS(t, { KPT_C_QUEUED, 1 }, { KPT_C_VIOLATION, 1 },
+		      { PT(KPT_PT_PMD_FREE_PTE_PAGE), 1 });
+	EXPECT_EQ(t, tb_pending_count(t), 0);
+	tb_events(t);
+	EXPECT_EQ(t, t->nev, 1);	/* violations go out even when not live */
+	if (check_violation_ev(t, &t->ev[0], KPT_EV_VIOLATION, P1, 1000, 5000,
+			       KPT_PT_PMD_FREE_PTE_PAGE, 0))
+		return -1;
+	EXPECT_EQ(t, t->ev[0].va_start, VA);
+	EXPECT_EQ(t, t->ev[0].va_end, VA_END);
+	EXPECT_EQ(t, t->ev[0].cpu, 0);
+	return hist_only_slot(t, KPT_M_ENQ_TO_FREE, 4000);
+}
+
+/* Began before q(P), returned after it: does not flush P. */
+static int inval_begun_before_enqueue(struct tb *t)
+{
+	IB(t, 0, 1000, A, ALL);
+	Q(t, 0, 2000, P1, 0, KPT_PT_PAGETABLE_FREE_KERNEL, NOVA);
+	IE(t, 0, 3000, A);
+	F(t, 0, 4000, FREER, P1, 0);
+
+	WANT_COUNTERS(t, { KPT_C_QUEUED, 1 }, { KPT_C_INVAL_BEGIN, 1 },
+		      { KPT_C_INVAL_END, 1 }, { KPT_C_VIOLATION, 1 },
+		      { PT(KPT_PT_PAGETABLE_FREE_KERNEL), 1 });
+	tb_events(t);
+	EXPECT_EQ(t, t->nev, 1);
+	return check_violation_ev(t, &t->ev[0], KPT_EV_VIOLATION, P1, 2000,
+				  4000, KPT_PT_PAGETABLE_FREE_KERNEL, 0);
+}
+
+/*
+ * Two invalidations overlap on two CPUs: A (seq 1) began before q(P),
+ * B (seq 2) after. Only B can flush P. The four orders of their returns
+ * around the free.
+ */
+static int overlap_prologue(struct tb *t)
+{
+	IB(t, 0, 1000, A, ALL);
+	Q(t, 0, 2000, P1, 0, KPT_PT_ASYNC_FREE_DTOR, NOVA);
+	IB(t, 1, 3000, B, ALL);
+	EXPECT_EQ(t, t->skel->bss->inval_began, 2);
+	return 0;
+}
+
+static int overlap_after_returns_first(struct tb *t)
+{
+	if (overlap_prologue(t))
+		return -1;
+	IE(t, 1, 4000, B);
+	F(t, 0, 5000, FREER, P1, 0);
+	IE(t, 0, 6000, A);
+
+	WANT_COUNTERS(t, { KPT_C_QUEUED, 1 }, { KPT_C_INVAL_BEGIN, 2 },
+		      { KPT_C_INVAL_END, 2 }, { KPT_C_FREED_OK, 1 },
+		      { PT(KPT_PT_ASYNC_FREE_DTOR), 1 });
+	/* A returning last must not pull the watermark back to 1. */
+	EXPECT_EQ(t, t->skel->bss->inval_done, 2);
+	if (t->ncpu >= 2) {
+		EXPECT_EQ(t, tb_counter(t, KPT_C_INVAL_BEGIN, 0), 1);
+		EXPECT_EQ(t, tb_counter(t, KPT_C_INVAL_BEGIN, 1), 1);
+		EXPECT_EQ(t, tb_counter(t, KPT_C_INVAL_END, 1), 1);
+	}
+	tb_events(t);
+	EXPECT_EQ(t, t->nev, 0);
+	return 0;
+}
+
+static int overlap_after_returns_last(struct tb *t)
+{
+	if (overlap_prologue(t))
+		return -1;
+	IE(t, 0, 4000, A);		/* seq 1: began before q(P) */
+	F(t, 0, 5000, FREER, P1, 0);	/* B still running: violation */
+	IE(t, 1, 6000, B);
+
+	WANT_COUNTERS(t, { KPT_C_QUEUED, 1 }, { KPT_C_INVAL_BEGIN, 2 },
+		      { KPT_C_INVAL_END, 2 }, { KPT_C_VIOLATION, 1 },
+		      { PT(KPT_PT_ASYNC_FREE_DTOR), 1 });
+	EXPECT_EQ(t, t->skel->bss->inval_done, 2);
+	tb_events(t);
+	EXPECT_EQ(t, t->nev, 1);
+	return check_violation_ev(t, &t->ev[0], KPT_EV_VIOLATION, P1, 2000,
+				  5000, KPT_PT_ASYNC_FREE_DTOR, 0);
+}
+
+/* A returns first, then B, then P is freed: B flushed it. */
+static int overlap_both_return_in_order(struct tb *t)
+{
+	if (overlap_prologue(t))
+		return -1;
+	IE(t, 0, 4000, A);
+	EXPECT_EQ(t, t->skel->bss->inval_done, 1);
+	IE(t, 1, 5000, B);
+	F(t, 0, 6000, FREER, P1, 0);
+
+	WANT_COUNTERS(t, { KPT_C_QUEUED, 1 }, { KPT_C_INVAL_BEGIN, 2 },
+		      { KPT_C_INVAL_END, 2 }, { KPT_C_FREED_OK, 1 },
+		      { PT(KPT_PT_ASYNC_FREE_DTOR), 1 });
+	return 0;
+}
+
+/*
+ * B returns first, A last, then P2 queued between A's and B's begin is
+ * freed: the watermark is the highest returned seq, not the last one.
+ */
+static int overlap_watermark_only_forward(struct tb *t)
+{
+	IB(t, 0, 1000, A, ALL);				/* seq 1 */
+	Q(t, 0, 1500, P1, 0, KPT_PT_ASYNC_FREE_DTOR, NOVA);	/* snap 1 */
+	IB(t, 1, 2000, B, ALL);				/* seq 2 */
+	IE(t, 1, 3000, B);
+	IE(t, 0, 4000, A);
+	EXPECT_EQ(t, t->skel->bss->inval_done, 2);
+	F(t, 1, 5000, FREER, P1, 0);
+
+	WANT_COUNTERS(t, { KPT_C_QUEUED, 1 }, { KPT_C_INVAL_BEGIN, 2 },
+		      { KPT_C_INVAL_END, 2 }, { KPT_C_FREED_OK, 1 },
+		      { PT(KPT_PT_ASYNC_FREE_DTOR), 1 });
+	return 0;
+}
+
+/* Flushed by an invalidation that misses P's VA: range violation. */
+static int range_not_covering(struct tb *t)
+{
+	Q(t, 0, 1000, P1, 0, KPT_PT_PMD_FREE_PTE_PAGE, VA, VA_END);
+	IB(t, 0, 2000, A, VMALLOC, VA);		/* ends where P starts */
+	IE(t, 0, 3000, A);
+	F(t, 0, 4000, FREER, P1, 0);
+
+	WANT_COUNTERS(t, { KPT_C_QUEUED, 1 }, { KPT_C_INVAL_BEGIN, 1 },
+		      { KPT_C_INVAL_END, 1 }, { KPT_C_RANGE_VIOLATION, 1 },
+		      { PT(KPT_PT_PMD_FREE_PTE_PAGE), 1 });
+	tb_events(t);
+	EXPECT_EQ(t, t->nev, 1);
+	if (check_violation_ev(t, &t->ev[0], KPT_EV_RANGE_VIOLATION, P1, 1000,
+			       4000, KPT_PT_PMD_FREE_PTE_PAGE, 0))
+		return -1;
+	EXPECT_EQ(t, t->ev[0].range_start, VMALLOC);
+	EXPECT_EQ(t, t->ev[0].range_end, VA);
+	EXPECT_EQ(t, t->ev[0].va_start, VA);
+	EXPECT_EQ(t, t->ev[0].va_end, VA_END);
+	return 0;
+}
+
+/* Covers all but P's last byte. */
+static int range_partial(struct tb *t)
+{
+	Q(t, 0, 1000, P1, 0, KPT_PT_PMD_FREE_PTE_PAGE, VA, VA_END);
+	IB(t, 0, 2000, A, VA, VA_END - 1);
+	IE(t, 0, 3000, A);
+	F(t, 0, 4000, FREER, P1, 0);
+
+	WANT_COUNTERS(t, { KPT_C_QUEUED, 1 }, { KPT_C_INVAL_BEGIN, 1 },
+		      { KPT_C_INVAL_END, 1 }, { KPT_C_RANGE_VIOLATION, 1 },
+		      { PT(KPT_PT_PMD_FREE_PTE_PAGE), 1 });
+	return 0;
+}
+
+/* Exactly P's range, and PAGE_OFFSET..TLB_FLUSH_ALL (upstream's call). */
+static int range_covering(struct tb *t)
+{
+	Q(t, 0, 1000, P1, 0, KPT_PT_PMD_FREE_PTE_PAGE, VA, VA_END);
+	Q(t, 0, 1000, P2, 0, KPT_PT_PMD_FREE_PTE_PAGE, VA, VA_END);
+	IB(t, 0, 2000, A, VA, VA_END);
+	IE(t, 0, 3000, A);
+	F(t, 0, 4000, FREER, P1, 0);
+	IB(t, 0, 5000, A, POFF, ~0ULL);
+	IE(t, 0, 6000, A);
+	F(t, 0, 7000, FREER, P2, 0);
+
+	WANT_COUNTERS(t, { KPT_C_QUEUED, 2 }, { KPT_C_INVAL_BEGIN, 2 },
+		      { KPT_C_INVAL_END, 2 }, { KPT_C_FREED_OK, 2 },
+		      { PT(KPT_PT_PMD_FREE_PTE_PAGE), 2 });
+	return 0;
+}
+
+/*
+ * The covering invalidation began before q(P) and does not count; the
+ * one after q(P) misses P's VA: range violation, not a clean free.
+ */
+static int range_covering_began_before(struct tb *t)
+{
+	IB(t, 0, 1000, A, ALL);
+	Q(t, 0, 2000, P1, 0, KPT_PT_PMD_FREE_PTE_PAGE, VA, VA_END);
+	IB(t, 1, 3000, B, VMALLOC, VA);
+	IE(t, 1, 4000, B);
+	IE(t, 0, 5000, A);
+	F(t, 0, 6000, FREER, P1, 0);
+
+	WANT_COUNTERS(t, { KPT_C_QUEUED, 1 }, { KPT_C_INVAL_BEGIN, 2 },
+		      { KPT_C_INVAL_END, 2 }, { KPT_C_RANGE_VIOLATION, 1 },
+		      { PT(KPT_PT_PMD_FREE_PTE_PAGE), 1 });
+	return 0;
+}
+
+/* Of two invalidations after q(P), the older one covers P. */
+static int range_older_one_covers(struct tb *t)
+{
+	Q(t, 0, 1000, P1, 0, KPT_PT_PMD_FREE_PTE_PAGE, VA, VA_END);
+	IB(t, 0, 2000, A, VA, VA_END);
+	IE(t, 0, 3000, A);
+	IB(t, 0, 4000, A, VMALLOC, VA);
+	IE(t, 0, 5000, A);
+	F(t, 0, 6000, FREER, P1, 0);
+
+	WANT_COUNTERS(t, { KPT_C_QUEUED, 1 }, { KPT_C_INVAL_BEGIN, 2 },
+		      { KPT_C_INVAL_END, 2 }, { KPT_C_FREED_OK, 1 },
+		      { PT(KPT_PT_PMD_FREE_PTE_PAGE), 1 });
+	return 0;
+}
+
+static int range_history(struct tb *t, int n)
+{
+	int i;
+
+	Q(t, 0, 1000, P1, 0, KPT_PT_PMD_FREE_PTE_PAGE, VA, VA_END);
+	/* The covering one first, then n that miss. */
+	IB(t, 0, 2000, A, VA, VA_END);
+	IE(t, 0, 2001, A);
+	for (i = 0; i < n; i++) {
+		IB(t, i & 1, 3000 + 2 * i, A + i, VMALLOC, VA);
+		IE(t, i & 1, 3001 + 2 * i, A + i);
+	}
+	F(t, 0, 1000000, FREER, P1, 0);
+	return 0;
+}
+
+/* 63 misses after the cover: the cover is still in the history. */
+static int range_history_kept(struct tb *t)
+{
+	range_history(t, KPT_INVAL_HISTORY - 1);
+	WANT_COUNTERS(t, { KPT_C_QUEUED, 1 },
+		      { KPT_C_INVAL_BEGIN, KPT_INVAL_HISTORY },
+		      { KPT_C_INVAL_END, KPT_INVAL_HISTORY },
+		      { KPT_C_FREED_OK, 1 },
+		      { PT(KPT_PT_PMD_FREE_PTE_PAGE), 1 });
+	return 0;
+}
+
+/* 64 misses after the cover: it is gone, which is unknown, not a pass. */
+static int range_history_overwritten(struct tb *t)
+{
+	range_history(t, KPT_INVAL_HISTORY);
+	WANT_COUNTERS(t, { KPT_C_QUEUED, 1 },
+		      { KPT_C_INVAL_BEGIN, KPT_INVAL_HISTORY + 1 },
+		      { KPT_C_INVAL_END, KPT_INVAL_HISTORY + 1 },
+		      { KPT_C_RANGE_UNKNOWN, 1 },
+		      { PT(KPT_PT_PMD_FREE_PTE_PAGE), 1 });
+	tb_events(t);
+	EXPECT_EQ(t, t->nev, 0);
+	return 0;
+}
+
+/* One entry at the first pfn; only the block's own free matches it. */
+static int order_block(struct tb *t)
+{
+	struct kpt_pending p;
+
+	Q(t, 0, 1000, 0x4000, 2, KPT_PT_ASYNC_FREE_PAGES, NOVA);
+	Q(t, 0, 1100, 0x5000, 3, KPT_PT_FREE_PAGETABLE, NOVA);
+	EXPECT_EQ(t, tb_pending(t, 0x4000, &p), 0);
+	EXPECT_EQ(t, p.order, 2);
+	EXPECT_EQ(t, tb_pending(t, 0x4001, &p), -ENOENT);
+	IB(t, 0, 2000, A, ALL);
+	IE(t, 0, 3000, A);
+	F(t, 0, 4000, FREER, 0x4001, 0);	/* inside the block: not it */
+	EXPECT_EQ(t, tb_pending_count(t), 2);
+	F(t, 0, 5000, FREER, 0x4000, 2);
+	EXPECT_EQ(t, tb_pending_count(t), 1);
+
+	WANT_COUNTERS(t, { KPT_C_QUEUED, 2 }, { KPT_C_INVAL_BEGIN, 1 },
+		      { KPT_C_INVAL_END, 1 }, { KPT_C_FREED_OK, 1 },
+		      { PT(KPT_PT_ASYNC_FREE_PAGES), 1 },
+		      { PT(KPT_PT_FREE_PAGETABLE), 1 });
+
+	/* The hot-remove block freed before any flush after its q. */
+	Q(t, 0, 6000, 0x5000, 3, KPT_PT_FREE_PAGETABLE, NOVA);	/* requeue */
+	F(t, 0, 7000, FREER, 0x5000, 3);
+	tb_events(t);
+	EXPECT_EQ(t, t->nev, 0);	/* 0x5000 was q'd at 1100, flushed */
+
+	Q(t, 0, 8000, 0x6000, 3, KPT_PT_FREE_PAGETABLE, NOVA);
+	F(t, 0, 9000, FREER, 0x6000, 3);
+	tb_events(t);
+	EXPECT_EQ(t, t->nev, 1);
+	if (check_violation_ev(t, &t->ev[0], KPT_EV_VIOLATION, 0x6000, 8000,
+			       9000, KPT_PT_FREE_PAGETABLE, 3))
+		return -1;
+	WANT_COUNTERS(t, { KPT_C_QUEUED, 3 }, { KPT_C_REQUEUED, 1 },
+		      { KPT_C_INVAL_BEGIN, 1 }, { KPT_C_INVAL_END, 1 },
+		      { KPT_C_FREED_OK, 2 }, { KPT_C_VIOLATION, 1 },
+		      { PT(KPT_PT_ASYNC_FREE_PAGES), 1 },
+		      { PT(KPT_PT_FREE_PAGETABLE), 3 });
+	EXPECT_EQ(t, tb_pending_count(t), 0);
+	return 0;
+}
+
+static int never_enqueued_ignored(struct tb *t)
+{
+	IB(t, 0, 1000, A, ALL);
+	IE(t, 0, 2000, A);
+	F(t, 0, 3000, FREER, 0x9999, 0);
+	F(t, 1, 3000, FREER, 0, 9);
+
+	WANT_COUNTERS(t, { KPT_C_INVAL_BEGIN, 1 }, { KPT_C_INVAL_END, 1 });
+	EXPECT_EQ(t, tb_pending_count(t), 0);
+	tb_events(t);
+	EXPECT_EQ(t, t->nev, 0);
+	return hist_empty(t, KPT_M_ENQ_TO_FREE);
+}
+
+/* pending resized to 4 before load: the fifth page is counted, lost. */
+static int map_full(struct tb *t)
+{
+	__u64 pfn;
+
+	EXPECT_EQ(t, bpf_map__max_entries(t->skel->maps.pending), 4);
+	for (pfn = 1; pfn <= 5; pfn++)
+		Q(t, 0, 1000 + pfn, pfn, 0, KPT_PT_ASYNC_FREE_DTOR, NOVA);
+	WANT_COUNTERS(t, { KPT_C_QUEUED, 4 }, { KPT_C_MAP_FULL, 1 },
+		      { PT(KPT_PT_ASYNC_FREE_DTOR), 5 });
+	EXPECT_EQ(t, tb_pending_count(t), 4);
+	EXPECT_EQ(t, t->skel->bss->pending_depth, 4);
+
+	/* The untracked page's free is invisible; the rest still work. */
+	F(t, 0, 2000, FREER, 5, 0);
+	F(t, 0, 2000, FREER, 1, 0);
+	WANT_COUNTERS(t, { KPT_C_QUEUED, 4 }, { KPT_C_MAP_FULL, 1 },
+		      { KPT_C_VIOLATION, 1 },
+		      { PT(KPT_PT_ASYNC_FREE_DTOR), 5 });
+	return 0;
+}
+
+/* Pages still pending at the end stay in the map with what q(P) saw. */
+static int pending_at_end(struct tb *t)
+{
+	struct kpt_pending p;
+
+	Q(t, 0, 1000, P1, 0, KPT_PT_PMD_FREE_PTE_PAGE, VA, VA_END);
+	IB(t, 1, 2000, A, ALL);
+	Q(t, 0, 3000, P2, 1, KPT_PT_ASYNC_FREE_PAGES, NOVA);
+
+	EXPECT_EQ(t, tb_pending_count(t), 2);
+	EXPECT_EQ(t, t->skel->bss->pending_depth, 2);
+	EXPECT_EQ(t, tb_pending(t, P1, &p), 0);
+	EXPECT_EQ(t, p.q_ts, 1000);
+	EXPECT_EQ(t, p.inval_seq, 0);
+	EXPECT_EQ(t, p.va_start, VA);
+	EXPECT_EQ(t, p.va_end, VA_END);
+	EXPECT_EQ(t, p.order, 0);
+	EXPECT_EQ(t, p.pid, 0x100);
+	EXPECT_EQ(t, p.point, KPT_PT_PMD_FREE_PTE_PAGE);
+	EXPECT_EQ(t, p.stack_id, 7);
+	EXPECT_EQ(t, tb_pending(t, P2, &p), 0);
+	EXPECT_EQ(t, p.q_ts, 3000);
+	EXPECT_EQ(t, p.inval_seq, 1);	/* A began before it */
+	EXPECT_EQ(t, p.va_start, 0);
+	EXPECT_EQ(t, p.va_end, 0);
+	EXPECT_EQ(t, p.order, 1);
+	EXPECT_EQ(t, p.point, KPT_PT_ASYNC_FREE_PAGES);
+
+	WANT_COUNTERS(t, { KPT_C_QUEUED, 2 }, { KPT_C_INVAL_BEGIN, 1 },
+		      { PT(KPT_PT_PMD_FREE_PTE_PAGE), 1 },
+		      { PT(KPT_PT_ASYNC_FREE_PAGES), 1 });
+	/* Depth sampled at each q(P): 1, then 2. */
+	{
+		struct kpt_hist h;
+
+		EXPECT_EQ(t, tb_hist(t, KPT_M_PENDING_DEPTH, &h), 0);
+		EXPECT_EQ(t, h.count, 2);
+		EXPECT_EQ(t, h.slots[1], 1);
+		EXPECT_EQ(t, h.slots[2], 1);
+		EXPECT_EQ(t, h.max, 2);
+	}
+	return 0;
+}
+
+/* A later point for a pending page keeps the earliest q(P). */
+static int requeue_keeps_earliest(struct tb *t)
+{
+	struct kpt_pending p;
+
+	Q(t, 0, 1000, P1, 0, KPT_PT_FREE_PAGETABLE, NOVA);
+	IB(t, 0, 1500, A, ALL);
+	Q(t, 0, 2000, P1, 0, KPT_PT_PMD_FREE_PTE_PAGE, VA, VA_END);
+	EXPECT_EQ(t, tb_pending(t, P1, &p), 0);
+	EXPECT_EQ(t, p.q_ts, 1000);
+	EXPECT_EQ(t, p.inval_seq, 0);
+	EXPECT_EQ(t, p.point, KPT_PT_FREE_PAGETABLE);
+	/* ... but learns the VA the later point knows. */
+	EXPECT_EQ(t, p.va_start, VA);
+	EXPECT_EQ(t, p.va_end, VA_END);
+	IE(t, 0, 2500, A);	/* began after the first q: flushes P1 */
+	F(t, 0, 3000, FREER, P1, 0);
+
+	WANT_COUNTERS(t, { KPT_C_QUEUED, 1 }, { KPT_C_REQUEUED, 1 },
+		      { KPT_C_INVAL_BEGIN, 1 }, { KPT_C_INVAL_END, 1 },
+		      { KPT_C_FREED_OK, 1 },
+		      { PT(KPT_PT_FREE_PAGETABLE), 1 },
+		      { PT(KPT_PT_PMD_FREE_PTE_PAGE), 1 });
+	EXPECT_EQ(t, t->skel->bss->pending_depth, 0);
+	return hist_only_slot(t, KPT_M_ENQ_TO_FREE, 2000);
+}
+
+/*
+ * Attach race: a return whose begin was missed. It is counted, it does
+ * not move the watermark, and a page it might have flushed is unknown,
+ * not a violation. A page queued after it is an ordinary violation.
+ */
+static int unpaired_return(struct tb *t)
+{
+	Q(t, 0, 500, P1, 0, KPT_PT_ASYNC_FREE_DTOR, NOVA);
+	IE(t, 1, 1000, A);
+	DE(t, 1, 1100, W);
+	EXPECT_EQ(t, t->skel->bss->inval_done, 0);
+	F(t, 0, 1500, FREER, P1, 0);
+	tb_events(t);
+	EXPECT_EQ(t, t->nev, 0);
+
+	Q(t, 0, 2000, P2, 0, KPT_PT_ASYNC_FREE_DTOR, NOVA);
+	F(t, 0, 2500, FREER, P2, 0);
+
+	WANT_COUNTERS(t, { KPT_C_QUEUED, 2 }, { KPT_C_INVAL_UNPAIRED, 1 },
+		      { KPT_C_DRAIN_UNPAIRED, 1 }, { KPT_C_UNKNOWN, 1 },
+		      { KPT_C_VIOLATION, 1 },
+		      { PT(KPT_PT_ASYNC_FREE_DTOR), 2 });
+	if (hist_empty(t, KPT_M_INVAL_DUR) || hist_empty(t, KPT_M_DRAIN_DUR) ||
+	    hist_empty(t, KPT_M_DRAIN_PAGES))
+		return -1;
+	tb_events(t);
+	EXPECT_EQ(t, t->nev, 1);
+	return check_violation_ev(t, &t->ev[0], KPT_EV_VIOLATION, P2, 2000,
+				  2500, KPT_PT_ASYNC_FREE_DTOR, 0);
+}
+
+/* A begin whose return was missed is replaced by the task's next one. */
+static int unpaired_begin(struct tb *t)
+{
+	IB(t, 0, 1000, A, ALL);
+	DB(t, 0, 1000, W);
+	Q(t, 0, 1500, P1, 0, KPT_PT_ASYNC_FREE_DTOR, NOVA);
+	IB(t, 0, 2000, A, ALL);
+	DB(t, 0, 2000, W);
+	IE(t, 0, 3000, A);
+	DE(t, 0, 3000, W);
+	EXPECT_EQ(t, t->skel->bss->inval_done, 2);
+	F(t, 0, 4000, FREER, P1, 0);
+
+	WANT_COUNTERS(t, { KPT_C_QUEUED, 1 }, { KPT_C_INVAL_BEGIN, 2 },
+		      { KPT_C_INVAL_END, 1 }, { KPT_C_INVAL_UNPAIRED, 1 },
+		      { KPT_C_DRAIN_BEGIN, 2 }, { KPT_C_DRAIN_END, 1 },
+		      { KPT_C_DRAIN_UNPAIRED, 1 }, { KPT_C_FREED_OK, 1 },
+		      { PT(KPT_PT_ASYNC_FREE_DTOR), 1 });
+	return hist_only_slot(t, KPT_M_INVAL_DUR, 1000);
+}
+
+/*
+ * A drain as upstream runs it: invalidate, then free what was queued.
+ * Every histogram gets exactly the slot of its value.
+ */
+static int hist_slots(struct tb *t)
+{
+	struct kpt_hist h;
+
+	/* The geometry the slots below rely on. */
+	EXPECT_EQ(t, kpt_hist_slot(5), 5);
+	EXPECT_EQ(t, kpt_hist_slot(500), 55);
+	EXPECT_EQ(t, kpt_hist_slot(10000), 89);
+	EXPECT_EQ(t, kpt_hist_slot(11000), 90);
+	EXPECT_EQ(t, kpt_hist_slot(13000), 92);
+
+	Q(t, 0, 1000, P1, 0, KPT_PT_PAGETABLE_FREE_KERNEL, NOVA);
+	Q(t, 1, 1000, P2, 0, KPT_PT_PAGETABLE_FREE_KERNEL, NOVA);
+	DB(t, 1, 11000, W);
+	IB(t, 1, 11000, W, POFF, ~0ULL);
+	IE(t, 1, 11500, W);
+	F(t, 1, 12000, W, P1, 0);
+	F(t, 1, 14000, W, P2, 0);
+	DE(t, 1, 21000, W);
+
+	WANT_COUNTERS(t, { KPT_C_QUEUED, 2 }, { KPT_C_INVAL_BEGIN, 1 },
+		      { KPT_C_INVAL_END, 1 }, { KPT_C_DRAIN_BEGIN, 1 },
+		      { KPT_C_DRAIN_END, 1 }, { KPT_C_FREED_OK, 2 },
+		      { PT(KPT_PT_PAGETABLE_FREE_KERNEL), 2 });
+	if (hist_only_slot(t, KPT_M_INVAL_DUR, 500) ||
+	    hist_only_slot(t, KPT_M_DRAIN_DUR, 10000) ||
+	    hist_only_slot(t, KPT_M_DRAIN_PAGES, 2))
+		return -1;
+
+	EXPECT_EQ(t, tb_hist(t, KPT_M_ENQ_TO_DRAIN, &h), 0);
+	EXPECT_EQ(t, h.count, 2);
+	EXPECT_EQ(t, h.slots[89], 2);
+	EXPECT_EQ(t, h.sum, 20000);
+	EXPECT_EQ(t, h.max, 10000);
+
+	EXPECT_EQ(t, tb_hist(t, KPT_M_ENQ_TO_FREE, &h), 0);
+	EXPECT_EQ(t, h.count, 2);
+	EXPECT_EQ(t, h.slots[90], 1);		/* 11000 */
+	EXPECT_EQ(t, h.slots[92], 1);		/* 13000 */
+	EXPECT_EQ(t, h.sum, 24000);
+	EXPECT_EQ(t, h.max, 13000);
+	return 0;
+}
+
+/* A value past the last slot lands in it and is counted. */
+static int hist_clamp(struct tb *t)
+{
+	struct kpt_hist h;
+	__u64 big = 1ULL << 52;
+
+	Q(t, 0, 0, P1, 0, KPT_PT_ASYNC_FREE_DTOR, NOVA);
+	IB(t, 0, 1, A, ALL);
+	IE(t, 0, 2, A);
+	F(t, 0, big, FREER, P1, 0);
+	WANT_COUNTERS(t, { KPT_C_QUEUED, 1 }, { KPT_C_INVAL_BEGIN, 1 },
+		      { KPT_C_INVAL_END, 1 }, { KPT_C_FREED_OK, 1 },
+		      { KPT_C_HIST_CLAMP, 1 },
+		      { PT(KPT_PT_ASYNC_FREE_DTOR), 1 });
+	EXPECT_EQ(t, tb_hist(t, KPT_M_ENQ_TO_FREE, &h), 0);
+	EXPECT_EQ(t, h.slots[KPT_HIST_SLOTS - 1], 1);
+	EXPECT_EQ(t, h.max, big);
+	return 0;
+}
+
+/* emit_live: every event type reaches the ring, in order. */
+static int live_stream(struct tb *t)
+{
+	static const __u16 want[] = {
+		KPT_EV_ENQUEUE, KPT_EV_DRAIN_BEGIN, KPT_EV_INVAL_BEGIN,
+		KPT_EV_INVAL_END, KPT_EV_FREE, KPT_EV_DRAIN_END,
+		KPT_EV_ENQUEUE, KPT_EV_VIOLATION,
+	};
+	int i;
+
+	Q(t, 0, 1000, P1, 0, KPT_PT_PAGETABLE_FREE_KERNEL, NOVA);
+	DB(t, 0, 2000, W);
+	IB(t, 0, 2100, W, POFF, ~0ULL);
+	IE(t, 0, 2400, W);
+	F(t, 0, 2500, W, P1, 0);
+	DE(t, 0, 3000, W);
+	Q(t, 0, 4000, P2, 0, KPT_PT_PAGETABLE_FREE_KERNEL, NOVA);
+	F(t, 0, 4500, FREER, P2, 0);
+
+	tb_events(t);
+	EXPECT_EQ(t, t->nev, sizeof(want) / sizeof(want[0]));
+	for (i = 0; i < t->nev; i++)
+		EXPECT_EQ(t, t->ev[i].type, want[i]);
+	EXPECT_EQ(t, t->ev[0].pfn, P1);
+	EXPECT_EQ(t, t->ev[0].value, 1);		/* depth */
+	EXPECT_EQ(t, t->ev[2].range_start, POFF);
+	EXPECT_EQ(t, t->ev[2].range_end, ~0ULL);
+	EXPECT_EQ(t, t->ev[2].value, 1);		/* seq */
+	EXPECT_EQ(t, t->ev[3].value, 300);		/* duration */
+	EXPECT_EQ(t, t->ev[4].pfn, P1);
+	EXPECT_EQ(t, t->ev[4].value, 1500);		/* deferral */
+	EXPECT_EQ(t, t->ev[4].range_end, 0);		/* no VA: no range */
+	EXPECT_EQ(t, t->ev[5].value, 1);		/* pages in drain */
+	EXPECT_EQ(t, t->ev[5].q_ts, 2000);
+	EXPECT_EQ(t, t->ev[7].pfn, P2);
+	WANT_COUNTERS(t, { KPT_C_QUEUED, 2 }, { KPT_C_INVAL_BEGIN, 1 },
+		      { KPT_C_INVAL_END, 1 }, { KPT_C_DRAIN_BEGIN, 1 },
+		      { KPT_C_DRAIN_END, 1 }, { KPT_C_FREED_OK, 1 },
+		      { KPT_C_VIOLATION, 1 },
+		      { PT(KPT_PT_PAGETABLE_FREE_KERNEL), 2 });
+	return 0;
+}
+
+/* The rule captures the free's real stack when asked to. */
+static int violation_stack_captured(struct tb *t)
+{
+	__u64 ips[KPT_STACK_DEPTH];
+	__u32 id;
+
+	Q(t, 0, 1000, P1, 0, KPT_PT_ASYNC_FREE_DTOR, NOVA);
+	tb_run(t, 0, KPT_TOP_FREE, 2000, FREER, P1, 0,
+	       (__u32)KPT_TEST_STACK_LAZY, 0, 0, 0);
+	tb_events(t);
+	EXPECT_EQ(t, t->nev, 1);
+	EXPECT_TRUE(t, t->ev[0].stack_id >= 0);
+	id = t->ev[0].stack_id;
+	EXPECT_EQ(t, bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.stacks),
+					 &id, ips), 0);
+	EXPECT_TRUE(t, ips[0] >= 0xffff800000000000ULL);
+	return 0;
+}
+
+/* pmd_free_pte_page(): the entry's table, at the PMD-aligned VA. */
+static int decode_pmd_entry(struct tb *t)
+{
+	struct kpt_pending p;
+	__u64 addr = VA + 0x12345;
+
+	/* present|rw|accessed|dirty, NX set: the pfn mask must drop it */
+	tb_run(t, 0, KPT_TOP_PMD_ENTRY, 1000, 0x100,
+	       (1ULL << 63) | (0x12345ULL << 12) | 0x63, addr, 0, 0, 0, 0);
+	/* a 2 MiB leaf and a non-present entry free no table */
+	tb_run(t, 0, KPT_TOP_PMD_ENTRY, 1000, 0x100,
+	       (0x40000ULL << 12) | 0xe3, addr, 0, 0, 0, 0);
+	tb_run(t, 0, KPT_TOP_PMD_ENTRY, 1000, 0x100, 0x777ULL << 12, addr,
+	       0, 0, 0, 0);
+
+	EXPECT_EQ(t, tb_pending_count(t), 1);
+	EXPECT_EQ(t, tb_pending(t, 0x12345, &p), 0);
+	EXPECT_EQ(t, p.va_start, VA);
+	EXPECT_EQ(t, p.va_end, VA_END);
+	EXPECT_EQ(t, p.point, KPT_PT_PMD_FREE_PTE_PAGE);
+	WANT_COUNTERS(t, { KPT_C_QUEUED, 1 },
+		      { PT(KPT_PT_PMD_FREE_PTE_PAGE), 1 });
+	return 0;
+}
+
+/*
+ * pud_free_pmd_page(): the PMD table (1 GiB of VA) and the PTE tables of
+ * its present non-leaf entries (2 MiB each), read from a fake table.
+ * Then an invalidation of the first 2 MiB only: the first PTE table is
+ * clean, the others are range violations.
+ */
+static int decode_pmd_table(struct tb *t)
+{
+	__u64 table[KPT_TEST_TABLE_ENTRIES] = {};
+	__u64 base = 0xffffc90040000000ULL, g = 1ULL << 30, m = 2ULL << 20;
+	struct kpt_pending p;
+	__u32 zero = 0;
+
+	table[0] = (0x500ULL << 12) | 0x63;
+	table[1] = (0x600ULL << 12) | 0xe3;		/* leaf */
+	table[2] = 0x700ULL << 12;			/* not present */
+	table[511] = (0x800ULL << 12) | 0x63;
+	EXPECT_EQ(t, bpf_map_update_elem(bpf_map__fd(t->skel->maps.test_table),
+					 &zero, table, 0), 0);
+	tb_run(t, 0, KPT_TOP_PMD_TABLE, 1000, 0x100, (0x400ULL << 12) | 0x63,
+	       base + 0x1234, 0, 0, 0, 0);
+
+	EXPECT_EQ(t, tb_pending_count(t), 3);
+	EXPECT_EQ(t, tb_pending(t, 0x400, &p), 0);
+	EXPECT_EQ(t, p.va_start, base);
+	EXPECT_EQ(t, p.va_end, base + g);
+	EXPECT_EQ(t, tb_pending(t, 0x500, &p), 0);
+	EXPECT_EQ(t, p.va_start, base);
+	EXPECT_EQ(t, p.va_end, base + m);
+	EXPECT_EQ(t, p.point, KPT_PT_PUD_FREE_PMD_PAGE);
+	EXPECT_EQ(t, tb_pending(t, 0x800, &p), 0);
+	EXPECT_EQ(t, p.va_start, base + 511 * m);
+	EXPECT_EQ(t, p.va_end, base + g);
+
+	IB(t, 0, 2000, A, base, base + m);
+	IE(t, 0, 3000, A);
+	F(t, 0, 4000, FREER, 0x500, 0);
+	F(t, 0, 4000, FREER, 0x800, 0);
+	F(t, 0, 4000, FREER, 0x400, 0);
+	WANT_COUNTERS(t, { KPT_C_QUEUED, 3 }, { KPT_C_INVAL_BEGIN, 1 },
+		      { KPT_C_INVAL_END, 1 }, { KPT_C_FREED_OK, 1 },
+		      { KPT_C_RANGE_VIOLATION, 2 },
+		      { PT(KPT_PT_PUD_FREE_PMD_PAGE), 3 });
+	return 0;
+}
+
+/* page -> pfn through vmemmap_base, in struct page units. */
+static int decode_page_to_pfn(struct tb *t)
+{
+	__u64 base;
+
+	tb_run(t, 0, KPT_TOP_PAGE_TO_PFN, 0, 0, 0, 0, 0, 0, 0, 0);
+	EXPECT_EQ(t, t->skel->bss->test_out, ~0ULL);	/* below the base */
+	base = t->skel->bss->vmemmap_base_seen;
+	EXPECT_TRUE(t, base >= 0xffff800000000000ULL);
+	tb_run(t, 0, KPT_TOP_PAGE_TO_PFN, 0, 0, base + 7 * 64, 0, 0, 0, 0, 0);
+	EXPECT_EQ(t, t->skel->bss->test_out, 7);	/* struct page: 64 B */
+	tb_run(t, 0, KPT_TOP_PAGE_TO_PFN, 0, 0, base + (0x12345ULL << 6),
+	       0, 0, 0, 0, 0);
+	EXPECT_EQ(t, t->skel->bss->test_out, 0x12345);
+	return 0;
+}
+
+#define CASE(f, ...) { .name = #f, .fn = f, .opts = { __VA_ARGS__ } }
+
+const struct tb_case tb_rule_cases[] = {
+	CASE(clean_enqueue_inval_free),
+	CASE(violation_enqueue_free),
+	CASE(inval_begun_before_enqueue),
+	CASE(overlap_after_returns_first),
+	CASE(overlap_after_returns_last),
+	CASE(overlap_both_return_in_order),
+	CASE(overlap_watermark_only_forward),
+	CASE(range_not_covering),
+	CASE(range_partial),
+	CASE(range_covering),
+	CASE(range_covering_began_before),
+	CASE(range_older_one_covers),
+	CASE(range_history_kept),
+	CASE(range_history_overwritten),
+	CASE(order_block),
+	CASE(never_enqueued_ignored),
+	CASE(map_full, .pending_max = 4),
+	CASE(pending_at_end),
+	CASE(requeue_keeps_earliest),
+	CASE(unpaired_return),
+	CASE(unpaired_begin),
+	CASE(hist_slots),
+	CASE(hist_clamp),
+	CASE(live_stream, .emit_live = true),
+	CASE(violation_stack_captured),
+	CASE(decode_pmd_entry),
+	CASE(decode_pmd_table),
+	CASE(decode_page_to_pfn),
+};
+
+const int tb_rule_ncases = sizeof(tb_rule_cases) / sizeof(tb_rule_cases[0]);
