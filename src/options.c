@@ -86,7 +86,7 @@ int parse_duration(const char *s, __u64 *ns, char *err, size_t len)
 	if (*p == '+')
 		p++;
 	for (; isdigit((unsigned char)*p); p++, digits++) {
-		if (whole > (DURATION_MAX - 9) / 10)
+		if (whole > (DURATION_MAX - (*p - '0')) / 10)
 			return fail(err, len, "duration '%s' out of range", s);
 		whole = whole * 10 + (*p - '0');
 	}
@@ -372,7 +372,8 @@ void env_usage(FILE *f, enum kpt_cmd cmd)
 "  -h, --help              this help\n"
 "  -V, --version           print the version\n"
 "  -v, --verbose           libbpf's log and the attach decisions (-vv: more)\n"
-"      --json              JSON: one document (probe, hist, check), NDJSON (trace)\n"
+"      --json              JSON: one document (probe, hist, check); NDJSON\n"
+"                          for trace\n"
 "      --junit FILE        check: also write a JUnit XML report to FILE\n"
 "      --btf FILE          kernel BTF to use when the kernel has none\n"
 "      --kprobes           use kprobes even where fentry would work\n"

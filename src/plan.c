@@ -184,6 +184,8 @@ static void choose(const struct plan_input *in, struct plan_point *pt)
 		snprintf(pt->why, sizeof(pt->why), "--kprobes given");
 	else if (!in->kernel_btf)
 		snprintf(pt->why, sizeof(pt->why), "kernel has no BTF: no fentry");
+	else if (!pt->in_btf && clone)
+		snprintf(pt->why, sizeof(pt->why), "not in BTF, only the clone %s: no fentry", pt->sym);
 	else if (!pt->in_btf)
 		snprintf(pt->why, sizeof(pt->why), "not in BTF: no fentry");
 	else if (in->ksyms && !pt->nsyms)

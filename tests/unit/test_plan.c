@@ -1,0 +1,225 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Shape detection and the attach plan, fed with recorded BTF and kallsyms. */
+#include <errno.h>
+#include "plan.h"
+#include "unit.h"
+
+static struct ksyms *ks;
+
+/* A plan input as the running kernel would give it, from fixtures. */
+static void input(struct plan_input *in, const char *name, bool kprobes, int fentry_err)
+{
+	char path[64], *btf, *sym;
+
+	snprintf(path, sizeof(path), "%s.btf", name);
+	btf = unit_fixture(path);
+	snprintf(path, sizeof(path), "%s.kallsyms", name);
+	sym = unit_fixture(path);
+	ksyms_free(ks);
+	ks = ksyms_parse(sym);
+	memset(in, 0, sizeof(*in));
+	in->kernel_btf = true;
+	plan_input_from_listing(in, btf);
+	in->ksyms = ks;
+	in->kprobes = kprobes;
+	in->fentry_err = fentry_err;
+	free(btf);
+	free(sym);
+}
+
+static void test_seed_fentry(void)
+{
+	struct plan_input in;
+	struct plan p;
+
+	input(&in, "seed", false, 0);
+	plan_build(&in, &p);
+	CHECK(p.shape == SHAPE_SEED, "shape %s", shape_name(p.shape));
+	for (int i = 0; i < PP_PAGE_FREE; i++) {
+		if (i == PP_PAGETABLE_FREE_KERNEL) {
+			CHECK(!p.pts[i].needed && p.pts[i].method == METH_MISSING,
+			      "pagetable_free_kernel is not part of the seed");
+			continue;
+		}
+		CHECK(p.pts[i].needed && p.pts[i].method == METH_FENTRY, "%s: %s (%s)",
+		      p.pts[i].func, method_name(p.pts[i].method), p.pts[i].why);
+	}
+	CHECK(p.pts[PP_PAGE_FREE].method == METH_TP_BTF, "page free by tp_btf");
+	CHECK(p.usable && p.complete && p.rule_sound, "seed plan must be complete");
+	/* the seed defers hot-remove too: free_pagetable only adds the VA */
+	CHECK(!p.pts[PP_FREE_PAGETABLE].critical, "free_pagetable is not critical in the seed");
+}
+
+static void test_upstream_fentry(void)
+{
+	struct plan_input in;
+	struct plan p;
+
+	input(&in, "upstream", false, 0);
+	plan_build(&in, &p);
+	CHECK(p.shape == SHAPE_UPSTREAM, "shape %s", shape_name(p.shape));
+	CHECK(p.pts[PP_PAGETABLE_FREE_KERNEL].method == METH_FENTRY, "pagetable_free_kernel");
+	CHECK(!p.pts[PP_ASYNC_FREE_DTOR].needed && !p.pts[PP_ASYNC_FREE_PAGES].needed,
+	      "the seed's entry points are not part of upstream");
+	CHECK(p.pts[PP_FREE_PAGETABLE].critical && p.pts[PP_FREE_PAGETABLE].method == METH_FENTRY,
+	      "7.x hot-remove frees at once: free_pagetable is critical");
+	CHECK(p.usable && p.complete && p.rule_sound, "upstream plan must be complete");
+}
+
+static void test_unpatched_clone(void)
+{
+	struct plan_input in;
+	struct plan p;
+	const struct plan_point *fp;
+
+	input(&in, "unpatched", true, 0);
+	plan_build(&in, &p);
+	fp = &p.pts[PP_FREE_PAGETABLE];
+	CHECK(p.shape == SHAPE_UNPATCHED, "shape %s", shape_name(p.shape));
+	CHECK(!p.pts[PP_INVAL].needed && !p.pts[PP_WORK_FUNC].needed, "no flush in this shape");
+	CHECK(fp->method == METH_KPROBE && !strcmp(fp->sym, "free_pagetable.isra.0"),
+	      "clone by kprobe: %s on %s", method_name(fp->method), fp->sym);
+	CHECK(strstr(fp->why, "clone"), "why names the clone: %s", fp->why);
+	CHECK(p.pts[PP_PMD_FREE_PTE_PAGE].method == METH_FENTRY, "pmd_free_pte_page by fentry");
+	CHECK(p.usable && p.complete && p.rule_sound, "complete with the kprobe");
+
+	/* the same kernel without kprobes loses hot-remove */
+	input(&in, "unpatched", false, 0);
+	plan_build(&in, &p);
+	CHECK(p.pts[PP_FREE_PAGETABLE].method == METH_MISSING, "clone without kprobes");
+	CHECK(p.usable && !p.complete, "usable but incomplete");
+}
+
+static void test_host_refuses_fentry(void)
+{
+	struct plan_input in;
+	struct plan p;
+
+	input(&in, "host-6.18", false, -EPERM);
+	plan_build(&in, &p);
+	CHECK(p.shape == SHAPE_UNPATCHED, "host shape %s", shape_name(p.shape));
+	for (int i = PP_PMD_FREE_PTE_PAGE; i <= PP_FREE_PAGETABLE; i++) {
+		CHECK(p.pts[i].method == METH_MISSING, "%s must be missing", p.pts[i].func);
+		CHECK(strstr(p.pts[i].why, "no kprobes"), "%s: why '%s'", p.pts[i].func, p.pts[i].why);
+	}
+	CHECK(strstr(p.pts[PP_PMD_FREE_PTE_PAGE].why, "EPERM"), "why names EPERM: %s",
+	      p.pts[PP_PMD_FREE_PTE_PAGE].why);
+	CHECK(!strcmp(p.pts[PP_FREE_PAGETABLE].sym, "free_pagetable.constprop.0"),
+	      "host clone resolved: %s", p.pts[PP_FREE_PAGETABLE].sym);
+	CHECK(p.pts[PP_PAGE_FREE].method == METH_TP_BTF, "tp_btf still fine");
+	CHECK(!p.usable && !p.complete, "nothing to watch on the host");
+	CHECK(strstr(plan_coverage(&p), "nothing"), "coverage: %s", plan_coverage(&p));
+}
+
+static void test_fentry_refused_kprobe_fallback(void)
+{
+	struct plan_input in;
+	struct plan p;
+
+	input(&in, "seed", true, -EPERM);
+	plan_build(&in, &p);
+	for (int i = 0; i < PP_PAGE_FREE; i++)
+		if (p.pts[i].needed)
+			CHECK(p.pts[i].method == METH_KPROBE, "%s: %s", p.pts[i].func,
+			      method_name(p.pts[i].method));
+	CHECK(p.complete && p.rule_sound, "kprobes give the same coverage");
+
+	in.fentry_err = 0;
+	in.force_kprobes = true;
+	plan_build(&in, &p);
+	CHECK(p.pts[PP_INVAL].method == METH_KPROBE && strstr(p.pts[PP_INVAL].why, "--kprobes"),
+	      "--kprobes: %s", p.pts[PP_INVAL].why);
+}
+
+static void test_no_kernel_btf(void)
+{
+	struct plan_input in;
+	struct plan p;
+
+	input(&in, "seed", true, 0);
+	in.kernel_btf = false;	/* BTF came from --btf */
+	plan_build(&in, &p);
+	CHECK(p.pts[PP_WORK_FUNC].method == METH_KPROBE, "kprobe without kernel BTF");
+	CHECK(p.pts[PP_PAGE_FREE].method == METH_RAW_TP, "raw_tp without kernel BTF");
+	CHECK(p.complete, "complete through kprobes and raw_tp");
+	in.tp_btf_err = 0;
+	in.kernel_btf = true;
+	in.tp_btf_err = -EINVAL;
+	plan_build(&in, &p);
+	CHECK(p.pts[PP_PAGE_FREE].method == METH_RAW_TP, "raw_tp when tp_btf fails");
+}
+
+static void test_missing_inval(void)
+{
+	struct plan_input in;
+	struct plan p;
+
+	input(&in, "seed", false, 0);
+	in.btf_func[PP_INVAL] = false;
+	ksyms_free(ks);
+	ks = ksyms_parse("ffffffff81271d00 T kernel_pgtable_async_free_dtor\n");
+	in.ksyms = ks;
+	plan_build(&in, &p);
+	CHECK(p.shape == SHAPE_SEED, "still the seed");
+	CHECK(p.pts[PP_INVAL].method == METH_MISSING, "inval missing");
+	CHECK(!p.rule_sound && !p.complete, "flushes invisible: not sound");
+	CHECK(strstr(p.pts[PP_PMD_FREE_PTE_PAGE].why, "kallsyms"),
+	      "in BTF but not kallsyms: %s", p.pts[PP_PMD_FREE_PTE_PAGE].why);
+}
+
+static void test_mixed_and_drop(void)
+{
+	struct plan_input in;
+	struct plan p;
+
+	input(&in, "seed", false, 0);
+	in.btf_func[PP_PAGETABLE_FREE_KERNEL] = true;
+	plan_build(&in, &p);
+	CHECK(p.shape == SHAPE_MIXED, "both enqueue kinds: %s", shape_name(p.shape));
+
+	input(&in, "upstream", false, 0);
+	plan_build(&in, &p);
+	CHECK(p.complete, "complete before the drop");
+	plan_drop(&p, PP_PAGETABLE_FREE_KERNEL, "fentry attach failed: EBUSY");
+	CHECK(!p.complete && p.usable, "a dropped critical point makes it incomplete");
+	CHECK(!strcmp(p.pts[PP_PAGETABLE_FREE_KERNEL].why, "fentry attach failed: EBUSY"), "why");
+	plan_drop(&p, PP_PAGE_FREE, "raw_tp attach failed");
+	CHECK(!p.usable, "no page free: unusable");
+}
+
+static void test_resolve(void)
+{
+	struct ksyms *k = ksyms_parse(
+		"ffffffff81000010 t foo.cold\n"
+		"ffffffff81000020 t foo.part.0\n"
+		"ffffffff81000030 t foo\n"
+		"ffffffff81000040 t foobar\n"
+		"ffffffff81000050 t bar.constprop.0\n"
+		"ffffffff81000060 t bar.isra.0\n"
+		"ffffffff81000070 d baz.isra.0\n"
+		"ffffffff81000080 t qux.cold.1\n");
+	const char *s;
+
+	CHECK(ksyms_resolve(k, "foo", &s) == 2 && !strcmp(s, "foo"), "exact wins: %s", s);
+	CHECK(ksyms_resolve(k, "bar", &s) == 2 && !strcmp(s, "bar.constprop.0"), "first clone: %s", s);
+	CHECK(ksyms_resolve(k, "baz", &s) == 0 && !s, "data symbols are no functions");
+	CHECK(ksyms_resolve(k, "qux", &s) == 0 && !s, ".cold is no entry");
+	CHECK(ksyms_resolve(k, "fo", &s) == 0, "a prefix is no clone");
+	CHECK(ksyms_resolve(NULL, "foo", &s) == 0 && !s, "no kallsyms");
+	ksyms_free(k);
+}
+
+int main(void)
+{
+	RUN(test_seed_fentry);
+	RUN(test_upstream_fentry);
+	RUN(test_unpatched_clone);
+	RUN(test_host_refuses_fentry);
+	RUN(test_fentry_refused_kprobe_fallback);
+	RUN(test_no_kernel_btf);
+	RUN(test_missing_inval);
+	RUN(test_mixed_and_drop);
+	RUN(test_resolve);
+	ksyms_free(ks);
+	return unit_done();
+}
