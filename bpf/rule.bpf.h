@@ -313,12 +313,19 @@ static __always_inline int kpt_rule_inval_end(__u64 now, __u64 task_key)
 	kpt_count(KPT_C_INVAL_END);
 	kpt_hist_add(KPT_M_INVAL_DUR, now > t.ts ? now - t.ts : 0);
 
-	/* Publish the range before the watermark that makes it relevant. */
+	/*
+	 * Publish the range before the watermark that makes it relevant.
+	 * A slow invalidation returning after one KPT_INVAL_HISTORY newer
+	 * must not overwrite that newer record: its own is dropped and a
+	 * check that needs it sees a newer seq in the slot (unknown).
+	 */
 	slot = t.seq & (KPT_INVAL_HISTORY - 1);
-	KPT_WRITE_ONCE(inval_hist_seq[slot], ~0ULL);
-	KPT_WRITE_ONCE(inval_hist_start[slot], t.start);
-	KPT_WRITE_ONCE(inval_hist_end[slot], t.end);
-	KPT_WRITE_ONCE(inval_hist_seq[slot], t.seq);
+	if (KPT_READ_ONCE(inval_hist_seq[slot]) < t.seq) {
+		KPT_WRITE_ONCE(inval_hist_seq[slot], ~0ULL);
+		KPT_WRITE_ONCE(inval_hist_start[slot], t.start);
+		KPT_WRITE_ONCE(inval_hist_end[slot], t.end);
+		KPT_WRITE_ONCE(inval_hist_seq[slot], t.seq);
+	}
 	kpt_raise(&inval_done, t.seq);
 
 	if (emit_live) {

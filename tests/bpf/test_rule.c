@@ -361,6 +361,34 @@ static int range_history_overwritten(struct tb *t)
 	return 0;
 }
 
+/*
+ * A slow invalidation (seq 1) returns after the one 64 newer (seq 65,
+ * which covers P) took its history slot: the newer record must survive.
+ */
+static int range_late_return_keeps_newer(struct tb *t)
+{
+	int i;
+
+	Q(t, 0, 1000, P1, 0, KPT_PT_PMD_FREE_PTE_PAGE, VA, VA_END);
+	IB(t, 0, 2000, A, VMALLOC, VA);			/* seq 1, slow */
+	for (i = 0; i < KPT_INVAL_HISTORY - 1; i++) {	/* seqs 2..64 */
+		IB(t, 1, 3000 + 2 * i, B + i, VMALLOC, VA);
+		IE(t, 1, 3001 + 2 * i, B + i);
+	}
+	IB(t, 1, 5000, W, VA, VA_END);			/* seq 65 */
+	IE(t, 1, 5001, W);
+	IE(t, 0, 6000, A);
+	EXPECT_EQ(t, t->skel->bss->inval_hist_seq[1], KPT_INVAL_HISTORY + 1);
+	F(t, 0, 7000, FREER, P1, 0);
+
+	WANT_COUNTERS(t, { KPT_C_QUEUED, 1 },
+		      { KPT_C_INVAL_BEGIN, KPT_INVAL_HISTORY + 1 },
+		      { KPT_C_INVAL_END, KPT_INVAL_HISTORY + 1 },
+		      { KPT_C_FREED_OK, 1 },
+		      { PT(KPT_PT_PMD_FREE_PTE_PAGE), 1 });
+	return 0;
+}
+
 /* One entry at the first pfn; only the block's own free matches it. */
 static int order_block(struct tb *t)
 {
@@ -520,6 +548,7 @@ static int requeue_keeps_earliest(struct tb *t)
 static int unpaired_return(struct tb *t)
 {
 	Q(t, 0, 500, P1, 0, KPT_PT_ASYNC_FREE_DTOR, NOVA);
+	IB(t, 0, 600, B, ALL);		/* seq 1, never returns */
 	IE(t, 1, 1000, A);
 	DE(t, 1, 1100, W);
 	EXPECT_EQ(t, t->skel->bss->inval_done, 0);
@@ -530,7 +559,8 @@ static int unpaired_return(struct tb *t)
 	Q(t, 0, 2000, P2, 0, KPT_PT_ASYNC_FREE_DTOR, NOVA);
 	F(t, 0, 2500, FREER, P2, 0);
 
-	WANT_COUNTERS(t, { KPT_C_QUEUED, 2 }, { KPT_C_INVAL_UNPAIRED, 1 },
+	WANT_COUNTERS(t, { KPT_C_QUEUED, 2 }, { KPT_C_INVAL_BEGIN, 1 },
+		      { KPT_C_INVAL_UNPAIRED, 1 },
 		      { KPT_C_DRAIN_UNPAIRED, 1 }, { KPT_C_UNKNOWN, 1 },
 		      { KPT_C_VIOLATION, 1 },
 		      { PT(KPT_PT_ASYNC_FREE_DTOR), 2 });
@@ -799,6 +829,7 @@ const struct tb_case tb_rule_cases[] = {
 	CASE(range_older_one_covers),
 	CASE(range_history_kept),
 	CASE(range_history_overwritten),
+	CASE(range_late_return_keeps_newer),
 	CASE(order_block),
 	CASE(never_enqueued_ignored),
 	CASE(map_full, .pending_max = 4),
