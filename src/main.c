@@ -197,11 +197,6 @@ static pid_t run_command(char **argv)
 	return pid;
 }
 
-static const char *usage_hint(void)
-{
-	return "kptwatch: see 'kptwatch --help'\n";
-}
-
 int main(int argc, char **argv)
 {
 	struct kptwatch_bpf *skel = NULL;
@@ -223,7 +218,7 @@ int main(int argc, char **argv)
 	int err, code = EXIT_USAGE, nival = 0;
 
 	if (env_parse(&env, argc, argv)) {
-		fprintf(stderr, "kptwatch: %s\n%s", env.err, usage_hint());
+		fprintf(stderr, "kptwatch: %s\n", env.err);
 		return EXIT_USAGE;
 	}
 	if (env.help) {

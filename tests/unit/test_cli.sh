@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The kptwatch binary from the outside: help, version, usage errors and
+# their exit codes, the privilege check. As root it also runs probe on
+# the running kernel and checks that check agrees with it.
+set -u
+K=${KPTWATCH:-build/kptwatch}
+n=0
+failed=0
+
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+nok() { n=$((n + 1)); failed=1; echo "not ok $n - $1"; shift; for l in "$@"; do echo "  $l"; done; }
+skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
+
+if [ ! -x "$K" ]; then
+	skip cli "no $K (run make)"
+	exit 0
+fi
+
+out=$("$K" --version); rc=$?
+[ $rc -eq 0 ] && [[ $out == "kptwatch "* ]] && ok version || nok version "rc=$rc out=$out"
+
+out=$("$K" --help); rc=$?
+long=$(awk 'length > 80' <<<"$out")
+[ $rc -eq 0 ] && grep -q '^Examples:' <<<"$out" && [ -z "$long" ] && ok help ||
+	nok help "rc=$rc" "$long"
+
+# usage errors: exit 2, exactly one line on stderr, nothing on stdout
+usage() {
+	local err out rc
+	err=$("$K" "$@" 2>&1 >/dev/null); rc=$?
+	out=$("$K" "$@" 2>/dev/null)
+	if [ $rc -eq 2 ] && [ "$(wc -l <<<"$err")" -eq 1 ] && [[ $err == kptwatch:* ]] && [ -z "$out" ]; then
+		ok "usage error: $*"
+	else
+		nok "usage error: $*" "rc=$rc stderr=$err stdout=$out"
+	fi
+}
+usage
+usage frob
+usage hist -i 10
+usage hist -i 0s
+usage hist -c 3
+usage check --max bogus=1ms
+usage check -d 1s -- true
+usage probe --nope
+usage trace -d -5s
+usage check --max-pending-age 1x
+
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
+	err=$(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
+		"$K" probe 2>&1 >/dev/null); rc=$?
+	[ $rc -eq 2 ] && [ "$err" = "kptwatch: needs root (CAP_BPF and CAP_PERFMON): run with sudo" ] &&
+		ok "not root" || nok "not root" "rc=$rc stderr=$err"
+elif [ "$(id -u)" -ne 0 ]; then
+	err=$("$K" probe 2>&1 >/dev/null); rc=$?
+	[ $rc -eq 2 ] && [[ $err == *"needs root"* ]] && ok "not root" || nok "not root" "rc=$rc $err"
+else
+	skip "not root" "no setpriv"
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+	skip "probe on this kernel" "not root"
+	exit $failed
+fi
+
+err=$("$K" probe --btf /nonexistent/vmlinux 2>&1 >/dev/null); rc=$?
+[ $rc -eq 2 ] && [[ $err == *"cannot read BTF from /nonexistent/vmlinux"* ]] && ok "missing --btf file" ||
+	nok "missing --btf file" "rc=$rc $err"
+
+out=$("$K" probe 2>&1); prc=$?
+if [[ $prc =~ ^[023]$ ]] && grep -q '^shape: ' <<<"$out" && grep -q "^verdict: .*(exit $prc)" <<<"$out"; then
+	ok "probe on $(uname -r) (exit $prc)"
+else
+	nok "probe on $(uname -r)" "rc=$prc" "$out"
+fi
+"$K" probe --json | jq -e ".exit_code == $prc and (.plan.points | length) == 10" >/dev/null &&
+	ok "probe --json" || nok "probe --json"
+
+# a kernel probe cannot watch must fail check the same way, at once
+if [ $prc -eq 2 ]; then
+	err=$(timeout 20 "$K" check -d 1s 2>&1 >/dev/null); rc=$?
+	[ $rc -eq 2 ] && [[ $err == *"nothing to watch"* ]] && ok "check refuses an unwatchable kernel" ||
+		nok "check refuses an unwatchable kernel" "rc=$rc $err"
+else
+	out=$(timeout 20 "$K" check --json -- true); rc=$?
+	jq -e ".exit_code == $rc and .command_run.exit_code == 0" <<<"$out" >/dev/null &&
+		ok "check -- true (exit $rc)" || nok "check -- true" "rc=$rc" "$out"
+fi
+exit $failed

@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: GPL-2.0
+/* JSON output parses with jq and says the right things; JUnit validates. */
+#include <unistd.h>
+#include "hist.h"
+#include "output.h"
+#include "unit.h"
+
+static struct ksyms *ks;
+
+/* Run fn into a string. */
+#define CAPTURE(buf, call) do {						\
+	size_t _len;							\
+	FILE *f = open_memstream(&(buf), &_len);			\
+	call;								\
+	fclose(f);							\
+} while (0)
+
+static int jq(const char *filter, const char *text)
+{
+	char cmd[1024];
+
+	snprintf(cmd, sizeof(cmd), "jq -e '%s' >/dev/null 2>&1", filter);
+	return unit_pipe(cmd, text);
+}
+
+static struct kpt_event event(int type)
+{
+	struct kpt_event e = {
+		.ts = 2000001000, .q_ts = 2000000000, .pfn = 0x1234, .va_start = 0xffffc90000200000,
+		.va_end = 0xffffc90000400000, .range_start = 0xffffc90000000000,
+		.range_end = 0xffffc90000100000, .value = 1000, .stack_id = 7, .pid = 42, .cpu = 1,
+		.type = type, .point = KPT_PT_PMD_FREE_PTE_PAGE, .order = 0,
+	};
+
+	memcpy(e.comm, "kworker/1:\"x\"\t", 14);
+	return e;
+}
+
+static const __u64 ips[] = { 0xffffffff81349fc4ULL, 0xffffffff81631450ULL };
+
+static void test_checker_works(void)
+{
+	CHECK(jq(".", "{\"a\":1}\n") == 0, "jq must accept valid JSON");
+	CHECK(jq(".", "{\"a\":1,}\n") != 0, "jq must refuse broken JSON");
+	CHECK(unit_pipe("xmllint --noout - 2>/dev/null", "<a><b></a>") != 0,
+	      "xmllint must refuse broken XML");
+}
+
+static void test_trace_ndjson(void)
+{
+	char *buf = NULL;
+
+	CAPTURE(buf, for (int t = KPT_EV_ENQUEUE; t <= KPT_EV_RANGE_VIOLATION; t++) {
+		struct kpt_event e = event(t);
+		bool v = t >= KPT_EV_VIOLATION;
+
+		out_event_json(f, &e, 2000000000, v ? ips : NULL, v ? 2 : 0, ks);
+	});
+	CHECK(jq("select(length > 0)", buf) == 0, "NDJSON parses: %s", buf);
+	CHECK(unit_pipe("jq -s -e 'length == 8' >/dev/null", buf) == 0, "eight lines");
+	CHECK(unit_pipe("jq -s -e '[.[].event] == [\"enqueue\",\"drain_begin\",\"drain_end\","
+			"\"inval_begin\",\"inval_end\",\"free\",\"violation\",\"range_violation\"]' "
+			">/dev/null", buf) == 0, "event names in order");
+	CHECK(unit_pipe("jq -s -e '.[6] | .pfn == \"0x1234\" and .latency_ns == 1000 and "
+			".point == \"pmd_free_pte_page\" and .stack[0] == \"pmd_free_pte_page+0x14\" "
+			"and .rel_ns == 1000 and .comm == \"kworker/1:\\\"x\\\"\\t\"' >/dev/null", buf) == 0,
+	      "violation fields: %s", buf);
+	CHECK(unit_pipe("jq -s -e '.[4] | .dur_ns == 1000 and .range_start == \"0xffffc90000000000\"'"
+			" >/dev/null", buf) == 0, "inval_end fields");
+	for (char *p = buf; (p = strchr(p, '\n')); p++)
+		CHECK(p[1] == 0 || p[1] == '{', "one document per line");
+	free(buf);
+}
+
+static void fill(struct run_result *rr)
+{
+	memset(rr, 0, sizeof(*rr));
+	for (__u64 v = 1; v < 100000; v = v * 3 / 2 + 1) {
+		struct kpt_hist *h = &rr->hists[KPT_M_ENQ_TO_FREE];
+
+		h->slots[kpt_hist_slot(v)]++;
+		h->count++;
+		h->sum += v;
+		h->max = v;
+	}
+	rr->counters[KPT_C_QUEUED] = 10;
+	rr->counters[KPT_C_VIOLATION] = 1;
+	rr->counters[KPT_C_POINT_BASE + KPT_PT_PMD_FREE_PTE_PAGE] = 10;
+	rr->viols[0].ev = event(KPT_EV_VIOLATION);
+	memcpy(rr->viols[0].ips, ips, sizeof(ips));
+	rr->viols[0].nips = 2;
+	rr->nviols = 1;
+	rr->elapsed_ns = 1500000000;
+}
+
+static void test_hist_json(void)
+{
+	struct run_result rr;
+	char *buf = NULL, filter[256];
+
+	fill(&rr);
+	CAPTURE(buf, out_hist_json(f, &rr, "{\"rel_ns\":1}"));
+	CHECK(jq(".", buf) == 0, "hist JSON parses: %s", buf);
+	snprintf(filter, sizeof(filter), ".command == \"hist\" and (.metrics | length) == %d and "
+		 ".metrics[0].name == \"enq_to_free\" and .metrics[0].p50 == %llu and "
+		 ".intervals[0].rel_ns == 1 and .counters.queued == 10", KPT_M_MAX,
+		 (unsigned long long)hist_percentile(&rr.hists[0], 50));
+	CHECK(jq(filter, buf) == 0, "hist fields (%s)", filter);
+	CHECK(jq(".metrics[0].count == ([.metrics[0].slots[].count] | add)", buf) == 0,
+	      "slots sum to the count");
+	free(buf);
+}
+
+static void build_check(struct env *env, struct plan *p, struct run_result *rr, struct verdict *v)
+{
+	struct plan_input in = { .kernel_btf = true, .btf_loaded = true };
+
+	memset(env, 0, sizeof(*env));
+	for (int i = 0; i < PP_MAX; i++)
+		in.btf_func[i] = i != PP_PAGETABLE_FREE_KERNEL;
+	plan_build(&in, p);
+	fill(rr);
+	env->max_ns[KPT_M_ENQ_TO_FREE] = 1000;
+	env->max_ns[KPT_M_DRAIN_DUR] = 1000;
+	rr->pending = 2;
+	rr->cmd_ran = true;
+	rr->cmd_status = 1 << 8;
+	verdict_compute(env, p, rr, v);
+}
+
+static void test_check_json(void)
+{
+	static char *argv_cmd[] = { "sh", "-c", "exit 1", NULL };
+	struct env env;
+	struct plan p;
+	struct run_result rr;
+	struct verdict v;
+	char *buf = NULL;
+
+	build_check(&env, &p, &rr, &v);
+	env.argv_cmd = argv_cmd;
+	CAPTURE(buf, out_check(f, true, &env, &p, &rr, &v, ks));
+	CHECK(jq(".", buf) == 0, "check JSON parses: %s", buf);
+	CHECK(strchr(buf, '\n') == buf + strlen(buf) - 1, "one document, one line");
+	CHECK(jq(".verdict == \"failed\" and .exit_code == 1 and .violations_total == 1", buf) == 0,
+	      "verdict: %s", buf);
+	CHECK(jq(".violations[0].stack == [\"pmd_free_pte_page+0x14\",\"__free_pages+0x10\"]", buf) == 0,
+	      "symbolized stack");
+	CHECK(jq(".command_run.exit_code == 1 and .command_run.argv[2] == \"exit 1\" and "
+		 ".command_run.failed", buf) == 0, "command");
+	CHECK(jq(".limits.enq_to_free == 1000 and .pending.count == 2 and "
+		 ".plan.shape == \"seed\" and (.reasons | map(.kind) | index(\"fail\")) != null", buf) == 0,
+	      "limits, pending, plan");
+	free(buf);
+
+	CAPTURE(buf, out_check(f, false, &env, &p, &rr, &v, ks));
+	CHECK(strstr(buf, "verdict: failed (exit 1)"), "text verdict: %s", buf);
+	CHECK(strstr(buf, "pmd_free_pte_page+0x14"), "text stack");
+	free(buf);
+}
+
+static void test_junit(void)
+{
+	struct env env;
+	struct plan p;
+	struct run_result rr;
+	struct verdict v;
+	char path[] = "/tmp/kpt-junit-XXXXXX", cmd[2048];
+	int fd = mkstemp(path), n;
+
+	close(fd);
+	build_check(&env, &p, &rr, &v);
+	memcpy(rr.viols[0].ev.comm, "<&'\">\x01", 7);
+	CHECK(out_junit(path, &env, &p, &rr, &v, ks) == 0, "write %s", path);
+	snprintf(cmd, sizeof(cmd), "xmllint --noout %s", path);
+	CHECK(unit_pipe(cmd, "") == 0, "JUnit must be well-formed XML");
+	/* no_violation, max_enq_to_free, command fail; max_drain and the rest pass */
+	n = snprintf(cmd, sizeof(cmd), "test \"$(xmllint --xpath 'count(//testcase)' %s)\" = 7 && "
+		 "test \"$(xmllint --xpath 'count(//failure)' %s)\" = 3 && "
+		 "test \"$(xmllint --xpath 'string(/testsuites/@failures)' %s)\" = 3 && "
+		 "xmllint --xpath '//testcase[@name=\"no_violation\"]/failure' %s | grep -q pmd_free_pte_page+0x14 && "
+		 "xmllint --xpath '//testcase[@name=\"max_enq_to_free\"]/failure' %s >/dev/null && "
+		 "! xmllint --xpath '//testcase[@name=\"max_drain\"]/failure' %s >/dev/null 2>&1",
+		 path, path, path, path, path, path);
+	CHECK(n < (int)sizeof(cmd), "command truncated");
+	CHECK(unit_pipe(cmd, "") == 0, "JUnit content (%s)", path);
+	unlink(path);
+	CHECK(out_junit("/nonexistent/dir/x.xml", &env, &p, &rr, &v, ks) < 0, "unwritable path");
+}
+
+static void test_probe_json(void)
+{
+	struct plan_input in = { .kernel_btf = true, .btf_loaded = true, .fentry_err = -1 };
+	struct probe_info pi = { .release = "6.18.44", .btf_source = "/sys/kernel/btf/vmlinux" };
+	struct plan p;
+	char *buf = NULL;
+
+	in.btf_func[PP_PMD_FREE_PTE_PAGE] = in.btf_func[PP_PAGE_FREE] = true;
+	plan_build(&in, &p);
+	CAPTURE(buf, out_probe(f, true, &p, &pi, 2));
+	CHECK(jq(".command == \"probe\" and .exit_code == 2 and .plan.shape == \"unpatched\" and "
+		 ".plan.usable == false and (.plan.points | length) == 10 and "
+		 ".plan.points[6].method == \"missing\" and (.plan.points[6].why | test(\"EPERM\"))", buf) == 0,
+	      "probe JSON: %s", buf);
+	free(buf);
+	CAPTURE(buf, out_probe(f, false, &p, &pi, 2));
+	for (char *l = buf, *n; l && *l; l = n ? n + 1 : NULL) {
+		n = strchr(l, '\n');
+		CHECK((n ? n - l : (long)strlen(l)) <= 80, "probe line over 80: %.*s",
+		      (int)(n ? n - l : (long)strlen(l)), l);
+	}
+	CHECK(strstr(buf, "refused by the kernel: EPERM"), "probe text names EPERM");
+	free(buf);
+}
+
+int main(void)
+{
+	char *text = unit_fixture("host-6.18.kallsyms");
+
+	ks = ksyms_parse(text);
+	free(text);
+	RUN(test_checker_works);
+	RUN(test_trace_ndjson);
+	RUN(test_hist_json);
+	RUN(test_check_json);
+	RUN(test_junit);
+	RUN(test_probe_json);
+	ksyms_free(ks);
+	return unit_done();
+}

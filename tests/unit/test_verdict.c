@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The check verdict: exit codes and their precedence. */
+#include <signal.h>
+#include "report.h"
+#include "unit.h"
+
+static struct env env;
+static struct run_result rr;
+static struct plan plan;
+static struct verdict v;
+
+static void reset(void)
+{
+	memset(&env, 0, sizeof(env));
+	memset(&rr, 0, sizeof(rr));
+	memset(&plan, 0, sizeof(plan));
+	plan.usable = plan.complete = plan.rule_sound = true;
+	plan.shape = SHAPE_SEED;
+}
+
+static bool has(enum reason_kind kind, const char *text)
+{
+	for (int i = 0; i < v.n; i++)
+		if (v.r[i].kind == kind && strstr(v.r[i].text, text))
+			return true;
+	return false;
+}
+
+static int run(void)
+{
+	return verdict_compute(&env, &plan, &rr, &v);
+}
+
+static void test_clean(void)
+{
+	reset();
+	rr.counters[KPT_C_QUEUED] = rr.counters[KPT_C_FREED_OK] = 100;
+	CHECK(run() == EXIT_CLEAN && v.n == 0, "clean: %d, %d reasons", v.code, v.n);
+}
+
+static void test_violation(void)
+{
+	reset();
+	rr.counters[KPT_C_VIOLATION] = 2;
+	CHECK(run() == EXIT_FAIL && has(R_FAIL, "2 page(s)"), "violation: %d", v.code);
+	reset();
+	rr.counters[KPT_C_RANGE_VIOLATION] = 1;
+	CHECK(run() == EXIT_FAIL && has(R_FAIL, "ranges not covering"), "range: %d", v.code);
+}
+
+static void test_incomplete(void)
+{
+	static const int cs[] = { KPT_C_MAP_FULL, KPT_C_RB_DROP, KPT_C_RANGE_UNKNOWN,
+				  KPT_C_UNKNOWN, KPT_C_WALK_TRUNC };
+
+	for (size_t i = 0; i < sizeof(cs) / sizeof(cs[0]); i++) {
+		reset();
+		rr.counters[cs[i]] = 1;
+		CHECK(run() == EXIT_INCOMPLETE, "counter %d: %d", cs[i], v.code);
+	}
+	reset();
+	plan.pts[PP_INVAL] = (struct plan_point){ .func = "iommu_sva_invalidate_kva_range",
+		.critical = true, .method = METH_MISSING, .cost = "x" };
+	CHECK(run() == EXIT_INCOMPLETE && has(R_INCOMPLETE, "iommu_sva"), "missing point: %d", v.code);
+	/* a drain point is not critical */
+	reset();
+	plan.pts[PP_WORK_FUNC] = (struct plan_point){ .func = "kernel_pgtable_work_func",
+		.needed = true, .method = METH_MISSING, .cost = "x" };
+	CHECK(run() == EXIT_CLEAN, "missing drain point: %d", v.code);
+}
+
+static void test_precedence(void)
+{
+	reset();
+	rr.counters[KPT_C_VIOLATION] = 1;
+	rr.counters[KPT_C_RB_DROP] = 5;
+	CHECK(run() == EXIT_FAIL, "violation outranks incomplete: %d", v.code);
+	CHECK(has(R_INCOMPLETE, "ring buffer"), "the drop is still reported");
+
+	reset();
+	plan.rule_sound = false;
+	rr.counters[KPT_C_VIOLATION] = 1;
+	CHECK(run() == EXIT_INCOMPLETE && has(R_INCOMPLETE, "unconfirmed"),
+	      "violation without visible flushes is unconfirmed: %d", v.code);
+}
+
+static void test_limits(void)
+{
+	reset();
+	env.max_ns[KPT_M_ENQ_TO_FREE] = 1000000;
+	rr.hists[KPT_M_ENQ_TO_FREE].count = 1;
+	rr.hists[KPT_M_ENQ_TO_FREE].max = 1000000;
+	CHECK(run() == EXIT_CLEAN, "at the limit is fine: %d", v.code);
+	rr.hists[KPT_M_ENQ_TO_FREE].max = 1000001;
+	CHECK(run() == EXIT_FAIL && has(R_FAIL, "enq_to_free max"), "over: %d", v.code);
+
+	reset();
+	env.max_ns[KPT_M_INVAL_DUR] = 1000;
+	CHECK(run() == EXIT_CLEAN && has(R_NOTE, "no samples"), "unexercised limit is a note");
+}
+
+static void test_pending(void)
+{
+	reset();
+	rr.pending = 3;
+	rr.pending_oldest_ns = 5000000000ULL;
+	CHECK(run() == EXIT_CLEAN && has(R_NOTE, "still pending"), "no limit: note only");
+	env.max_pending_age_ns = 1000000000ULL;
+	rr.pending_over_age = 1;
+	CHECK(run() == EXIT_FAIL && has(R_FAIL, "max-pending-age"), "over age: %d", v.code);
+}
+
+static void test_command(void)
+{
+	reset();
+	rr.cmd_ran = true;
+	rr.cmd_status = 0;
+	CHECK(run() == EXIT_CLEAN, "command ok: %d", v.code);
+	rr.cmd_status = 3 << 8;
+	CHECK(run() == EXIT_FAIL && has(R_FAIL, "command exited 3"), "command failed: %d", v.code);
+	rr.cmd_status = SIGKILL;
+	CHECK(run() == EXIT_FAIL && has(R_FAIL, "killed by KILL"), "killed: %s", v.r[0].text);
+	rr.cmd_status = 127 << 8;
+	rr.cmd_errno = 2;
+	CHECK(run() == EXIT_FAIL && has(R_FAIL, "could not run"), "exec failed: %s", v.r[0].text);
+	/* a failed command outranks an incomplete run */
+	rr.counters[KPT_C_MAP_FULL] = 1;
+	CHECK(run() == EXIT_FAIL, "command failure over incomplete: %d", v.code);
+}
+
+int main(void)
+{
+	RUN(test_clean);
+	RUN(test_violation);
+	RUN(test_incomplete);
+	RUN(test_precedence);
+	RUN(test_limits);
+	RUN(test_pending);
+	RUN(test_command);
+	return unit_done();
+}
