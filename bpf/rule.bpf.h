@@ -187,13 +187,17 @@ static __always_inline struct kpt_event *kpt_ev_new(__u16 type, __u64 now,
 }
 
 /*
+ * The rule's entry points are always inlined: BPF subprograms take at
+ * most five arguments, and each caller is a small program anyway.
+ *
  * q(P): pfn (order>0: the block's first pfn) reached an enqueue or free
  * point. va_start/va_end: what P mapped, 0/0 when the point cannot tell.
  * Returns 0, or the map error when P could not be tracked.
  */
-static __always_inline int kpt_rule_queue(__u64 now, __u64 task_key, __u64 pfn,
-				     __u32 order, __u32 point, __u64 va_start,
-				     __u64 va_end, __s32 stack_id)
+static __always_inline int kpt_rule_queue(__u64 now, __u64 task_key,
+					  __u64 pfn, __u32 order, __u32 point,
+					  __u64 va_start, __u64 va_end,
+					  __s32 stack_id)
 {
 	struct kpt_pending p = {}, *old;
 	struct kpt_event *e;
@@ -255,7 +259,7 @@ static __always_inline int kpt_rule_queue(__u64 now, __u64 task_key, __u64 pfn,
 }
 
 static __always_inline int kpt_rule_inval_begin(__u64 now, __u64 task_key,
-					   __u64 start, __u64 end)
+						__u64 start, __u64 end)
 {
 	struct kpt_inval_task t = {};
 	struct kpt_event *e;
@@ -445,8 +449,9 @@ static long kpt_range_step(__u32 i, void *data)
  * else. ctx is only used to capture the stack when stack_id is
  * KPT_STACK_LAZY, so the hot path never walks a stack.
  */
-static __always_inline int kpt_rule_page_free(void *ctx, __u64 now, __u64 task_key,
-					 __u64 pfn, __u32 order, __s32 stack_id)
+static __always_inline int kpt_rule_page_free(void *ctx, __u64 now,
+					      __u64 task_key, __u64 pfn,
+					      __u32 order, __s32 stack_id)
 {
 	struct kpt_range_scan sc = {};
 	struct kpt_pending *pp, p;

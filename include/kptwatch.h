@@ -66,7 +66,8 @@ enum kpt_counter {
 	KPT_C_UNKNOWN,		/* verdict undecidable: unflushed, but an unpaired
 				 * invalidation return came after q(P), or the
 				 * watermark update kept losing its race */
-	KPT_C_WALK_TRUNC,	/* a page list or table walk stopped early */
+	KPT_C_WALK_TRUNC,	/* a list or table walk stopped early, or a
+				 * page pointer did not decode to a pfn */
 	KPT_C_POINT_BASE,	/* KPT_C_POINT_BASE + enum kpt_point: per point */
 	KPT_C_MAX = KPT_C_POINT_BASE + KPT_PT_MAX,
 };

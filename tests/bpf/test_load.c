@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * Load-only checks of kptwatch.bpf.o on the running kernel. The build
- * host refuses fentry (EPERM) and has no kprobes or kernel_pgtable_*
- * functions, so only the mm_page_free programs can be verified here; the
- * rest is attached for real in the VM tier. Naming every program and map
+ * host refuses fentry (EPERM, at load) and cannot attach kprobes, but it
+ * verifies the mm_page_free programs and the kprobe flavour; fentry and
+ * every real attach are the VM tier's. Naming every program and map
  * below also pins the interface user space plans against: a rename breaks
  * this file's build.
  */
@@ -141,6 +141,13 @@ int tb_load_checks(int *passed, int *failed)
 {
 	static const char *const tp[] = { "tp_btf_page_free" };
 	static const char *const raw[] = { "raw_tp_page_free" };
+	static const char *const kprobes[] = {
+		"kprobe_async_free_dtor", "kprobe_async_free_page_list",
+		"kprobe_async_free_pages", "kprobe_pagetable_free_kernel",
+		"kprobe_pmd_free_pte_page", "kprobe_pud_free_pmd_page",
+		"kprobe_free_pagetable", "kprobe_work_func",
+		"kretprobe_work_func", "kprobe_inval", "kretprobe_inval",
+	};
 	struct kptwatch_bpf *s;
 	char why[256] = "";
 	int err;
@@ -156,5 +163,9 @@ int tb_load_checks(int *passed, int *failed)
 	report("load_tp_btf_page_free", err, why, passed, failed);
 	err = load_only(raw, 1, why, sizeof(why));
 	report("load_raw_tp_page_free", err, why, passed, failed);
+	/* The fallback flavour verifies here even though it cannot attach. */
+	err = load_only(kprobes, sizeof(kprobes) / sizeof(kprobes[0]), why,
+			sizeof(why));
+	report("load_kprobe_programs", err, why, passed, failed);
 	return 0;
 }
