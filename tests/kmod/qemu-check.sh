@@ -40,7 +40,7 @@ timeout "${KMOD_TIMEOUT:-900}" qemu-system-x86_64 "${accel[@]}" \
 	-nographic -no-reboot -nic none \
 	-kernel "$img" \
 	-append "console=ttyS0 root=/dev/root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=262144 ro panic=-1 init=$here/guest-init.sh kptw_ko=$ko$extra" \
-	-virtfs local,path=/,mount_tag=/dev/root,security_model=none,readonly=on \
+	-virtfs local,path=/,id=kmodroot,mount_tag=/dev/root,security_model=none,readonly=on,multidevs=remap \
 	</dev/null 2>&1 | tee "$log"
 qrc=${PIPESTATUS[0]}
 set -e
