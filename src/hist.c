@@ -106,11 +106,11 @@ void hist_print(FILE *f, const char *title, const struct kpt_hist *h, bool ns)
 		if (rows[r] > top)
 			top = rows[r];
 	}
-	fprintf(f, "%s: count %llu", title, (unsigned long long)h->count);
 	if (first < 0) {
-		fprintf(f, "\n\n");
+		fprintf(f, "%s: no samples\n", title);
 		return;
 	}
+	fprintf(f, "%s: count %llu", title, (unsigned long long)h->count);
 	fprintf(f, "  avg %s  p50 %s  p90 %s  p99 %s  max %s\n",
 		fmt_value(avg, sizeof(avg), h->count ? h->sum / h->count : 0, ns),
 		fmt_value(p50, sizeof(p50), hist_percentile(h, 50), ns),

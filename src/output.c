@@ -173,7 +173,7 @@ void out_trace_header(FILE *f)
 void out_event_text(FILE *f, const struct kpt_event *e, __u64 t0,
 		    const __u64 *ips, int nips, const struct ksyms *ks)
 {
-	char a[16], b[160], s[128];
+	char a[16], b[160], s[128], comm[KPT_COMM_LEN + 1] = "";
 
 	switch (e->type) {
 	case KPT_EV_ENQUEUE:
@@ -205,8 +205,11 @@ void out_event_text(FILE *f, const struct kpt_event *e, __u64 t0,
 			 e->type == KPT_EV_VIOLATION ? ": NOT FLUSHED" :
 			 e->type == KPT_EV_RANGE_VIOLATION ? ": range missed its VA" : "");
 	}
-	fprintf(f, "%-12.6f %-3u %-7u %-15.*s %-15s %s\n", rel_s(e->ts, t0), e->cpu, e->pid,
-		KPT_COMM_LEN, e->comm, event_name(e->type), b);
+	/* a task name is user data: no control characters on the terminal */
+	for (int i = 0; i < KPT_COMM_LEN && e->comm[i]; i++)
+		comm[i] = (unsigned char)e->comm[i] < 0x20 || e->comm[i] == 0x7f ? '?' : e->comm[i];
+	fprintf(f, "%-12.6f %-3u %-7u %-15s %-15s %s\n", rel_s(e->ts, t0), e->cpu, e->pid,
+		comm, event_name(e->type), b);
 	if (e->type == KPT_EV_RANGE_VIOLATION || (e->type == KPT_EV_VIOLATION && e->va_end))
 		fprintf(f, "%-12s va 0x%llx-0x%llx last range 0x%llx-0x%llx\n", "",
 			(unsigned long long)e->va_start, (unsigned long long)e->va_end,

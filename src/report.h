@@ -51,7 +51,9 @@ struct verdict {
  * incomplete: what was seen is real. Otherwise anything incomplete gives
  * 3; otherwise 0. Violations while flushes are invisible (invalidation
  * point missing on a patched kernel) cannot be told from clean frees, so
- * they make the run incomplete instead of failed.
+ * they make the run incomplete instead of failed. A command killed by the
+ * SIGINT/SIGTERM that interrupted kptwatch is unfinished (3), not failed;
+ * so is any run cut short that had a -d or a command to finish.
  */
 int verdict_compute(const struct env *env, const struct plan *p,
 		    const struct run_result *rr, struct verdict *v);

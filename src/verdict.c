@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The check verdict: exit code and the reasons behind it. */
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -144,9 +145,19 @@ int verdict_compute(const struct env *env, const struct plan *p,
 	}
 	if (cmd_failed(rr)) {
 		char st[96];
+		/* we killed it because we were interrupted: unfinished, not failed */
+		bool ours = rr->interrupted && WIFSIGNALED(rr->cmd_status) &&
+			    (WTERMSIG(rr->cmd_status) == SIGINT || WTERMSIG(rr->cmd_status) == SIGTERM);
 
-		fail = true;
-		add(v, R_FAIL, "command %s", cmd_status_str(rr, st, sizeof(st)));
+		fail |= !ours;
+		incomplete |= ours;
+		add(v, ours ? R_INCOMPLETE : R_FAIL, "command %s%s", cmd_status_str(rr, st, sizeof(st)),
+		    ours ? " (interrupted)" : "");
+	}
+	/* with -d or a command, an early end leaves the run unfinished */
+	if (rr->interrupted && (env->duration_ns || env->argv_cmd) && !cmd_failed(rr)) {
+		incomplete = true;
+		add(v, R_INCOMPLETE, "interrupted after %s", fmt_value(a, sizeof(a), rr->elapsed_ns, true));
 	}
 	if (c[KPT_C_MAP_FULL]) {
 		incomplete = true;

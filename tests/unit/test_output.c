@@ -72,6 +72,26 @@ static void test_trace_ndjson(void)
 	free(buf);
 }
 
+static void test_trace_text(void)
+{
+	char *buf = NULL;
+
+	CAPTURE(buf, for (int t = KPT_EV_ENQUEUE; t <= KPT_EV_RANGE_VIOLATION; t++) {
+		struct kpt_event e = event(t);
+		bool v = t >= KPT_EV_VIOLATION;
+
+		out_event_text(f, &e, 2000000000, v ? ips : NULL, v ? 2 : 0, ks);
+	});
+	CHECK(strstr(buf, "0.000001     1   42      kworker/1:\"x\"?  enqueue  "), "enqueue line: %s", buf);
+	CHECK(!strchr(buf, '\t'), "control characters in comm are replaced");
+	CHECK(strstr(buf, "pfn 0x1234 order 0 from pmd_free_pte_page after 1.00us: NOT FLUSHED"),
+	      "violation line: %s", buf);
+	CHECK(strstr(buf, "range 0xffffc90000000000-0xffffc90000100000 took 1.00us"), "inval_end");
+	CHECK(strstr(buf, "pages 1000 took 1.00us"), "drain_end: %s", buf);
+	CHECK(strstr(buf, "  pmd_free_pte_page+0x14\n"), "stack line");
+	free(buf);
+}
+
 static void fill(struct run_result *rr)
 {
 	memset(rr, 0, sizeof(*rr));
@@ -221,6 +241,7 @@ int main(void)
 	free(text);
 	RUN(test_checker_works);
 	RUN(test_trace_ndjson);
+	RUN(test_trace_text);
 	RUN(test_hist_json);
 	RUN(test_check_json);
 	RUN(test_junit);

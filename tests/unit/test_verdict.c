@@ -110,6 +110,17 @@ static void test_pending(void)
 	CHECK(run() == EXIT_FAIL && has(R_FAIL, "max-pending-age"), "over age: %d", v.code);
 }
 
+static void test_interrupted(void)
+{
+	reset();
+	rr.interrupted = true;
+	CHECK(run() == EXIT_CLEAN, "until Ctrl-C: the signal is the normal end: %d", v.code);
+	env.duration_ns = 30000000000ULL;
+	CHECK(run() == EXIT_INCOMPLETE && has(R_INCOMPLETE, "interrupted"), "-d cut short: %d", v.code);
+	rr.counters[KPT_C_VIOLATION] = 1;
+	CHECK(run() == EXIT_FAIL, "a violation before the interrupt still fails: %d", v.code);
+}
+
 static void test_command(void)
 {
 	reset();
@@ -123,6 +134,15 @@ static void test_command(void)
 	rr.cmd_status = 127 << 8;
 	rr.cmd_errno = 2;
 	CHECK(run() == EXIT_FAIL && has(R_FAIL, "could not run"), "exec failed: %s", v.r[0].text);
+	/* killed by the signal that interrupted us: unfinished, not failed */
+	rr.cmd_errno = 0;
+	rr.cmd_status = SIGTERM;
+	rr.interrupted = true;
+	CHECK(run() == EXIT_INCOMPLETE && has(R_INCOMPLETE, "interrupted"), "interrupted: %d", v.code);
+	rr.interrupted = false;
+	CHECK(run() == EXIT_FAIL, "SIGTERM from elsewhere fails: %d", v.code);
+	rr.cmd_status = 127 << 8;
+	rr.cmd_errno = 2;
 	/* a failed command outranks an incomplete run */
 	rr.counters[KPT_C_MAP_FULL] = 1;
 	CHECK(run() == EXIT_FAIL, "command failure over incomplete: %d", v.code);
@@ -136,6 +156,7 @@ int main(void)
 	RUN(test_precedence);
 	RUN(test_limits);
 	RUN(test_pending);
+	RUN(test_interrupted);
 	RUN(test_command);
 	return unit_done();
 }
