@@ -165,7 +165,8 @@ void attach_setup(struct bpf_object *obj, const struct plan *p)
 		const struct plan_point *pt = &p->pts[i];
 		bool fentry = pt->method == METH_FENTRY;
 		/* kprobe twins also load behind fentry, for a refused attach */
-		bool kprobe = pt->method == METH_KPROBE || (fentry && p->kprobes && pt->nsyms);
+		bool kprobe = pt->method == METH_KPROBE ||
+			      (fentry && p->kprobes && pt->nsyms && !pt->no_twin);
 
 		load(obj, "fentry", pt->prog, fentry, pt->func);
 		load(obj, "fexit", pt->prog, fentry && pt->paired, pt->func);
@@ -174,6 +175,50 @@ void attach_setup(struct bpf_object *obj, const struct plan *p)
 	}
 	load(obj, "tp_btf", "page_free", p->pts[PP_PAGE_FREE].method == METH_TP_BTF, NULL);
 	load(obj, "raw_tp", "page_free", p->pts[PP_PAGE_FREE].method != METH_MISSING, NULL);
+}
+
+int plan_demote(struct plan *p, const char *name, int err)
+{
+	static const char *const kinds[] = { "fentry_", "fexit_", "kprobe_", "kretprobe_",
+					     "tp_btf_", "raw_tp_" };
+	char e[64], why[160];
+	size_t k, n = 0;
+	int i;
+
+	for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
+		if (!strncmp(name, kinds[k], (n = strlen(kinds[k]))))
+			break;
+	if (k == sizeof(kinds) / sizeof(kinds[0]))
+		return -1;
+	for (i = 0; i < PP_MAX && strcmp(p->pts[i].prog, name + n); i++)
+		;
+	if (i == PP_MAX)
+		return -1;
+	plan_errstr(err, e, sizeof(e));
+	snprintf(why, sizeof(why), "%s did not load: %s", name, e);
+	switch (p->pts[i].method) {
+	case METH_FENTRY:
+		if (k >= 2) {		/* only the kprobe fallback failed */
+			p->pts[i].no_twin = true;
+			return 0;
+		}
+		if (p->kprobes && p->pts[i].nsyms && !p->pts[i].no_twin) {
+			p->pts[i].method = METH_KPROBE;
+			snprintf(p->pts[i].why, sizeof(p->pts[i].why), "%s; kprobe used", why);
+			return 0;
+		}
+		break;
+	case METH_TP_BTF:
+		p->pts[i].method = METH_RAW_TP;
+		snprintf(p->pts[i].why, sizeof(p->pts[i].why), "%s; raw_tp used", why);
+		return 0;
+	case METH_MISSING:
+		return -1;
+	default:
+		break;
+	}
+	plan_drop(p, i, why);
+	return 0;
 }
 
 int attach_nprogs(struct bpf_object *obj)

@@ -36,6 +36,12 @@ int plan_input_probe(struct plan_input *in, const char *btf_path, bool force_kpr
 
 /* Set autoload and attach targets on the object for the plan. */
 void attach_setup(struct bpf_object *obj, const struct plan *p);
+/*
+ * A program failed to load: take its point to the next method (fentry ->
+ * kprobe -> missing, tp_btf -> raw_tp -> missing). Returns 0 when the plan
+ * changed and loading again makes sense, -1 for an unknown program.
+ */
+int plan_demote(struct plan *p, const char *prog_name, int err);
 /* Count the programs that will load. */
 int attach_nprogs(struct bpf_object *obj);
 /*

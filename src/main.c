@@ -41,8 +41,21 @@ static void sig_handler(int sig)
 	exiting = sig;
 }
 
+/* The first program libbpf reports as failing, to demote its point. */
+static char failed_prog[64];
+
 static int libbpf_print_fn(enum libbpf_print_level level, const char *fmt, va_list args)
 {
+	if (level == LIBBPF_WARN && !failed_prog[0]) {
+		char msg[256], name[64];
+		va_list cp;
+
+		va_copy(cp, args);
+		vsnprintf(msg, sizeof(msg), fmt, cp);
+		va_end(cp);
+		if (sscanf(msg, "libbpf: prog '%63[^']'", name) == 1 && strstr(msg, "fail"))
+			snprintf(failed_prog, sizeof(failed_prog), "%s", name);
+	}
 	if (!env.verbose || (level == LIBBPF_DEBUG && env.verbose < 2))
 		return 0;
 	return vfprintf(stderr, fmt, args);
@@ -77,27 +90,33 @@ static int handle_event(void *data_ctx, void *data, size_t size)
 	return 0;
 }
 
-/* Open, size, plan and load; retry without fentry or tp_btf if refused. */
+/*
+ * Open, size, plan and load. If the kernel refuses fentry as a whole, plan
+ * again without it; if one program fails, demote its point (fentry ->
+ * kprobe, tp_btf -> raw_tp, else missing) and load again.
+ */
 static int open_and_load(struct kptwatch_bpf **out, struct plan_input *in, struct plan *p,
 			 bool *loaded, char *msg, size_t len)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .btf_custom_path = env.btf_path);
 	struct kptwatch_bpf *skel;
-	int err;
+	int err = 0;
 
-	for (int attempt = 0; attempt < 3; attempt++) {
+	plan_build(in, p);
+	for (int attempt = 0; attempt < 2 * PP_MAX; attempt++) {
 		bool fentry = false;
 
-		plan_build(in, p);
 		skel = kptwatch_bpf__open_opts(&opts);
 		if (!skel) {
-			snprintf(msg, len, "cannot open the BPF object: %s", strerror(errno));
-			return -errno;
+			err = -errno;
+			snprintf(msg, len, "cannot open the BPF object: %s", strerror(-err));
+			return err;
 		}
 		skel->rodata->emit_live = env.cmd == CMD_TRACE;
 		bpf_map__set_max_entries(skel->maps.pending, env.max_pending);
 		bpf_map__set_max_entries(skel->maps.events, env.ringbuf_size);
 		attach_setup(skel->obj, p);
+		failed_prog[0] = 0;
 		err = kptwatch_bpf__load(skel);
 		if (!err) {
 			*out = skel;
@@ -109,13 +128,13 @@ static int open_and_load(struct kptwatch_bpf **out, struct plan_input *in, struc
 			fentry |= p->pts[i].method == METH_FENTRY;
 		if (fentry && fentry_refused(err) && !in->fentry_err) {
 			in->fentry_err = err;
+			plan_build(in, p);
 			continue;
 		}
-		if (p->pts[PP_PAGE_FREE].method == METH_TP_BTF && !in->tp_btf_err) {
-			in->tp_btf_err = err;
-			continue;
-		}
-		break;
+		if (env.verbose && failed_prog[0])
+			fprintf(stderr, "kptwatch: %s failed to load, demoting its point\n", failed_prog);
+		if (!failed_prog[0] || plan_demote(p, failed_prog, err))
+			break;
 	}
 	snprintf(msg, len, "loading the BPF programs failed: %s (run with -v for libbpf's log)",
 		 strerror(-err));

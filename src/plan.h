@@ -32,6 +32,7 @@ struct plan_point {
 	bool in_btf;
 	int nsyms;		/* kallsyms candidates, clones included */
 	char sym[128];		/* what a kprobe attaches to */
+	bool no_twin;		/* the kprobe fallback did not load */
 	bool needed;		/* part of the detected shape */
 	bool critical;		/* the verdict is incomplete without it */
 	enum kpt_method method;

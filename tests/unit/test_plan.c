@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Shape detection and the attach plan, fed with recorded BTF and kallsyms. */
 #include <errno.h>
+#include "attach.h"
 #include "plan.h"
 #include "unit.h"
 
@@ -187,6 +188,28 @@ static void test_mixed_and_drop(void)
 	CHECK(!p.usable, "no page free: unusable");
 }
 
+static void test_demote(void)
+{
+	struct plan_input in;
+	struct plan p;
+
+	input(&in, "seed", true, 0);
+	plan_build(&in, &p);
+	CHECK(!plan_demote(&p, "fexit_inval", -EINVAL), "fexit_inval demotes");
+	CHECK(p.pts[PP_INVAL].method == METH_KPROBE && strstr(p.pts[PP_INVAL].why, "fexit_inval did not load"),
+	      "inval to kprobe: %s", p.pts[PP_INVAL].why);
+	CHECK(!plan_demote(&p, "kprobe_work_func", -EINVAL) && p.pts[PP_WORK_FUNC].no_twin &&
+	      p.pts[PP_WORK_FUNC].method == METH_FENTRY, "a failed twin keeps fentry");
+	CHECK(!plan_demote(&p, "fentry_work_func", -EINVAL) && p.pts[PP_WORK_FUNC].method == METH_MISSING,
+	      "no twin left: missing");
+	CHECK(!plan_demote(&p, "tp_btf_page_free", -EINVAL) && p.pts[PP_PAGE_FREE].method == METH_RAW_TP,
+	      "tp_btf to raw_tp");
+	CHECK(!plan_demote(&p, "raw_tp_page_free", -EINVAL) && !p.usable, "raw_tp gone: unusable");
+	CHECK(plan_demote(&p, "raw_tp_page_free", -EINVAL) < 0, "nothing left to demote");
+	CHECK(plan_demote(&p, "some_other_prog", -EINVAL) < 0, "unknown program");
+	CHECK(plan_demote(&p, "fentry_nonexistent", -EINVAL) < 0, "unknown point");
+}
+
 static void test_resolve(void)
 {
 	struct ksyms *k = ksyms_parse(
@@ -219,6 +242,7 @@ int main(void)
 	RUN(test_no_kernel_btf);
 	RUN(test_missing_inval);
 	RUN(test_mixed_and_drop);
+	RUN(test_demote);
 	RUN(test_resolve);
 	ksyms_free(ks);
 	return unit_done();
