@@ -18,16 +18,21 @@
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 self=$0
 
-say() { echo "guest-init: $*"; }
+say() {
+	local up=
+	read -r up _ </proc/uptime 2>/dev/null
+	echo "guest-init: [${up:-?}] $*"
+}
 
 poweroff_now() {
 	sync
+	[ -e /proc/sysrq-trigger ] || mount -t proc proc /proc
 	echo o >/proc/sysrq-trigger 2>/dev/null
-	sleep 10
+	sleep 10 2>/dev/null
 	# Power-off did not happen (no ACPI S5?): reboot, which -no-reboot
 	# turns into a QEMU exit as well.
 	echo b >/proc/sysrq-trigger 2>/dev/null
-	sleep 10
+	sleep 10 2>/dev/null
 }
 
 # A failure before the command runs: say why, leave no status, stop.
@@ -38,55 +43,43 @@ fatal() {
 	exit 1
 }
 
-cmdline_arg() {
-	local w
-	for w in $(cat /proc/cmdline); do
-		case "$w" in "$1"=*) echo "${w#*=}"; return ;; esac
-	done
-}
-
 stage1() {
-	mount -t proc proc /proc || fatal "cannot mount /proc"
-	run=$(cmdline_arg kptwatch.run)
-	[ -n "$run" ] || fatal "no kptwatch.run= on the kernel command line"
+	say "stage 1"
+	run=${KPTWATCH_RUN:-}
+	[ -n "$run" ] || fatal "no KPTWATCH_RUN= on the kernel command line"
 	share=
 
-	local base=/run/kptwatch-vm new
+	# As few programs as possible: each one is loaded over 9p, and that is
+	# most of the boot time under TCG. The overlay's upper and work dirs
+	# must exist on the tmpfs before run.sh's fstab can mount the rest
+	# (the overlay root, pseudo file systems, the share) in one go.
+	local base=/run/kptwatch-vm
 	mount -t tmpfs -o mode=0755 kptwatch-vm /run || fatal "cannot mount a tmpfs on /run"
-	mkdir -p $base/upper $base/work $base/root
-	new=$base/root
+	mkdir -p $base/upper $base/work $base/root || fatal "mkdir on the tmpfs failed"
 	# The upper tmpfs has no xattrs, so overlayfs runs without index,
 	# metacopy and redirect_dir; fine for a throw-away root.
-	mount -t overlay overlay -o lowerdir=/,upperdir=$base/upper,workdir=$base/work $new ||
-		fatal "cannot mount the overlay root"
-
-	mount -t proc proc $new/proc || fatal "cannot mount proc"
-	mount -t sysfs sysfs $new/sys || fatal "cannot mount sysfs"
-	mount -t devtmpfs devtmpfs $new/dev || fatal "cannot mount devtmpfs"
-	mkdir -p $new/dev/pts $new/dev/shm
-	mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts $new/dev/pts
-	mount -t tmpfs -o mode=1777 shm $new/dev/shm
-	mount -t tmpfs -o mode=0755 run $new/run
-	mount -t debugfs debugfs $new/sys/kernel/debug || say "no debugfs"
-	mount -t tracefs tracefs $new/sys/kernel/tracing || say "no tracefs"
-	mount -t bpf bpf $new/sys/fs/bpf || say "no bpffs"
-	[ -d $new/sys/fs/cgroup ] && mount -t cgroup2 cgroup2 $new/sys/fs/cgroup 2>/dev/null
-
-	mount -t 9p -o trans=virtio,version=9p2000.L,cache=none,msize=262144 kptshare "$new$run/share" ||
-		fatal "cannot mount the run share at $run/share"
+	mount -a --fstab "$run/fstab" || say "some mounts of $run/fstab failed (see above)"
+	[ -d $base/root/proc/self ] || fatal "the overlay root or its /proc is missing"
+	[ -d "$base/root$run/share" ] || fatal "the run share is missing"
 	share=$run/share
 
-	exec chroot $new /bin/bash "$self" --stage2
+	say "root ready"
+	exec chroot $base/root /bin/bash "$self" --stage2
 	fatal "chroot into the overlay root failed"
 }
 
 stage2() {
-	run=$(cmdline_arg kptwatch.run)
+	run=$KPTWATCH_RUN
 	share=$run/share
+	unset KPTWATCH_RUN
 	export HOME=/root USER=root LOGNAME=root SHELL=/bin/bash TERM=dumb LANG=C.UTF-8
 	echo kptwatch-vm >/proc/sys/kernel/hostname
-	command -v ip >/dev/null && ip link set lo up 2>/dev/null
-	ln -sf /proc/self/fd /dev/fd 2>/dev/null
+	# devtmpfs lacks the fd links that bash's process substitution and
+	# scripts writing to /dev/stderr rely on.
+	ln -s /proc/self/fd /dev/fd
+	ln -s fd/0 /dev/stdin
+	ln -s fd/1 /dev/stdout
+	ln -s fd/2 /dev/stderr
 
 	local cwd argv envs entry
 	# shellcheck source=/dev/null
@@ -95,31 +88,36 @@ stage2() {
 	export KPTWATCH_VM=1 KPTWATCH_VM_ENTRY=$entry KPTWATCH_VM_SHARE=$share
 
 	# Raw ttys: no \n -> \r\n, no echo; the host gets the bytes as written.
-	stty -F /dev/ttyS1 raw -echo 2>/dev/null || fatal "no /dev/ttyS1 for stdout"
-	stty -F /dev/ttyS2 raw -echo 2>/dev/null || fatal "no /dev/ttyS2 for stderr"
+	stty -F /dev/ttyS1 raw -echo || fatal "no /dev/ttyS1 for stdout"
+	stty -F /dev/ttyS2 raw -echo || fatal "no /dev/ttyS2 for stderr"
 	# The command sees pipes, as under CI; two relays copy them out.
-	mkfifo /run/kptwatch-out /run/kptwatch-err || fatal "mkfifo failed"
-	cat /run/kptwatch-out >/dev/ttyS1 &
-	local out_pid=$!
-	cat /run/kptwatch-err >/dev/ttyS2 &
-	local err_pid=$!
+	local out_pid err_pid
+	exec 5> >(exec cat >/dev/ttyS1)
+	out_pid=$!
+	exec 6> >(exec cat >/dev/ttyS2)
+	err_pid=$!
 
 	# The share's mtime stamps are the host's clock: run.sh turns this
-	# file into the boot time.
-	cat /proc/uptime >"$share/cmd-start"
+	# file into the boot time; the content is the guest's uptime.
+	local up
+	read -r up _ </proc/uptime
+	echo "$up" >"$share/cmd-start"
+	say "running the command"
 	local status=0
-	(cd "$cwd" && exec "${argv[@]}") </dev/null >/run/kptwatch-out 2>/run/kptwatch-err || status=$?
+	(cd "$cwd" && exec "${argv[@]}") </dev/null >&5 2>&6 5>&- 6>&- || status=$?
+	exec 5>&- 6>&-
 
 	# Let the relays drain; a daemon the command left behind may hold
 	# the pipes open, so do not wait for ever.
 	local i
-	for i in $(seq 50); do
+	for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
 		kill -0 $out_pid 2>/dev/null || kill -0 $err_pid 2>/dev/null || break
 		sleep 0.1
 	done
 	kill $out_pid $err_pid 2>/dev/null
 
-	echo "$status" >"$share/status.tmp" && mv "$share/status.tmp" "$share/status"
+	# run.sh reads these after QEMU has exited: no need for atomic renames.
+	echo "$status" >"$share/status"
 	dmesg >"$share/dmesg.txt" 2>/dev/null
 	say "command exited with status $status"
 	poweroff_now

@@ -132,6 +132,7 @@ esac
 mkdir -p "$tmp_base"
 run=$(mktemp -d "$tmp_base/kptwatch-vm.XXXXXX")
 run=$(cd "$run" && pwd -P)
+[[ $run != *[[:space:]]* ]] || fail "the run directory $run must not contain spaces"
 mkdir -p "$run/share"
 chmod 755 "$run"
 : >"$run/console.log"
@@ -150,6 +151,26 @@ chmod 755 "$run"
 	declare -p argv envs
 } >"$run/cmd"
 
+# The guest's mounts, done by one `mount -a` in guest-init.sh stage 1: the
+# overlay root (lower: the 9p root, upper/work: the tmpfs guest-init put on
+# /run), then what goes inside it.
+r=/run/kptwatch-vm/root
+p9=trans=virtio,version=9p2000.L,cache=none,msize=262144
+cat >"$run/fstab" <<FSTAB
+proc /proc proc defaults 0 0
+overlay $r overlay lowerdir=/,upperdir=/run/kptwatch-vm/upper,workdir=/run/kptwatch-vm/work 0 0
+proc $r/proc proc defaults 0 0
+sysfs $r/sys sysfs defaults 0 0
+devtmpfs $r/dev devtmpfs defaults 0 0
+devpts $r/dev/pts devpts gid=5,mode=620,ptmxmode=666,X-mount.mkdir 0 0
+shm $r/dev/shm tmpfs mode=1777,X-mount.mkdir 0 0
+run $r/run tmpfs mode=0755 0 0
+debugfs $r/sys/kernel/debug debugfs defaults 0 0
+tracefs $r/sys/kernel/tracing tracefs defaults 0 0
+bpf $r/sys/fs/bpf bpf mode=0700 0 0
+kptshare $r$run/share 9p $p9 0 0
+FSTAB
+
 # --- QEMU -------------------------------------------------------------------------
 if [ -z "$accel" ]; then
 	if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then accel=kvm; else accel=tcg; fi
@@ -161,7 +182,7 @@ cmdline=(
 	root=/dev/root rootfstype=9p ro
 	rootflags=trans=virtio,version=9p2000.L,cache=loose,msize=262144
 	init="$VM_DIR/guest-init.sh"
-	kptwatch.run="$run"
+	KPTWATCH_RUN="$run"
 )
 case "$entry" in
 *-debug) cmdline+=(page_poison=1 debug_pagealloc=on) ;;
@@ -184,9 +205,9 @@ qemu=(
 	-serial file:"$run/out"
 	-serial file:"$run/err"
 	-fsdev local,id=root,path=/,security_model=none,readonly=on,multidevs=remap
-	-device virtio-9p-pci,fsdev=root,mount_tag=/dev/root
+	-device virtio-9p-pci,fsdev=root,mount_tag=/dev/root,vectors=0
 	-fsdev local,id=share,path="$run/share",security_model=none,multidevs=remap
-	-device virtio-9p-pci,fsdev=share,mount_tag=kptshare
+	-device virtio-9p-pci,fsdev=share,mount_tag=kptshare,vectors=0
 )
 [ $hotplug = 1 ] && qemu+=(-qmp unix:"$run/qmp.sock",server=on,wait=off)
 qemu+=("${qemu_extra[@]}")
@@ -263,7 +284,7 @@ fi
 if [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
 	exit_code=$EXIT_TIMEOUT
 	log "$entry: TIMEOUT after $timeout s, QEMU killed"
-	console_tail 60
+	console_tail 40
 elif [ -z "$cmd_status" ] && [ ! -s "$run/console.log" ] && [ "$qrc" != 0 ]; then
 	exit_code=$EXIT_RUNNER
 	log "$entry: QEMU failed (exit $qrc):"
@@ -273,7 +294,7 @@ elif [ -z "$cmd_status" ]; then
 	why=
 	[ -f "$run/share/init-error" ] && why=": $(cat "$run/share/init-error")"
 	log "$entry: the guest stopped without reporting the command's status$why"
-	console_tail 40
+	[ "$splats" -gt 0 ] || console_tail 40
 else
 	exit_code=$cmd_status
 fi

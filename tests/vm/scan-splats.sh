@@ -173,7 +173,11 @@ for f in "$@"; do
 			# End at a closing marker, at a pause in the log (a report
 			# is printed in one go), or after 80 lines.
 			e = i
+			# Lines without a timestamp in a stamped log are not the
+			# kernel output (the guest init writes to the console too).
 			for (j = i + 1; j <= NR && j <= i + 80; j++) {
+				if (ts[i] >= 0 && ts[j] < 0)
+					break
 				if (ts[j] >= 0 && ts[j - 1] >= 0 && ts[j] - ts[j - 1] > 0.5)
 					break
 				e = j
