@@ -32,6 +32,9 @@ static __always_inline __s32 kpt_stack(void *ctx)
 }
 
 /*
+ * Programs return 0 whatever the rule made of the event: 6.12's verifier
+ * insists on it for fentry/fexit, and nothing reads it elsewhere.
+ *
  * Shared bodies; ctx is only used for the stack. Every enqueue point
  * hands over order-0 ptdescs except kernel_pgtable_async_free_pages().
  */
@@ -81,8 +84,9 @@ static __always_inline int on_page_free(void *ctx, __u64 page, __u32 order)
 
 	if (pfn == KPT_PFN_INVALID)
 		return 0;
-	return kpt_rule_page_free(ctx, bpf_ktime_get_ns(), kpt_task(), pfn,
-				  order, KPT_STACK_LAZY);
+	kpt_rule_page_free(ctx, bpf_ktime_get_ns(), kpt_task(), pfn,
+			   order, KPT_STACK_LAZY);
+	return 0;
 }
 
 /*
@@ -102,38 +106,44 @@ static __always_inline __u64 kpt_arg(__u64 *ctx, __u32 n)
 SEC("fentry/kernel_pgtable_async_free_dtor")
 int fentry_async_free_dtor(__u64 *ctx)
 {
-	return on_ptdesc(ctx, kpt_arg(ctx, 0), 0, KPT_PT_ASYNC_FREE_DTOR);
+	on_ptdesc(ctx, kpt_arg(ctx, 0), 0, KPT_PT_ASYNC_FREE_DTOR);
+	return 0;
 }
 
 SEC("fentry/kernel_pgtable_async_free_page_list")
 int fentry_async_free_page_list(__u64 *ctx)
 {
-	return on_ptdesc_list(ctx, kpt_arg(ctx, 0), KPT_PT_ASYNC_FREE_LIST);
+	on_ptdesc_list(ctx, kpt_arg(ctx, 0), KPT_PT_ASYNC_FREE_LIST);
+	return 0;
 }
 
 SEC("fentry/kernel_pgtable_async_free_pages")
 int fentry_async_free_pages(__u64 *ctx)
 {
-	return on_ptdesc(ctx, kpt_arg(ctx, 0), (__u32)kpt_arg(ctx, 1),
-			 KPT_PT_ASYNC_FREE_PAGES);
+	on_ptdesc(ctx, kpt_arg(ctx, 0), (__u32)kpt_arg(ctx, 1),
+		  KPT_PT_ASYNC_FREE_PAGES);
+	return 0;
 }
 
 SEC("fentry/pagetable_free_kernel")
 int fentry_pagetable_free_kernel(__u64 *ctx)
 {
-	return on_ptdesc(ctx, kpt_arg(ctx, 0), 0, KPT_PT_PAGETABLE_FREE_KERNEL);
+	on_ptdesc(ctx, kpt_arg(ctx, 0), 0, KPT_PT_PAGETABLE_FREE_KERNEL);
+	return 0;
 }
 
 SEC("fentry/pmd_free_pte_page")
 int fentry_pmd_free_pte_page(__u64 *ctx)
 {
-	return on_pmd_free_pte_page(ctx, kpt_arg(ctx, 0), kpt_arg(ctx, 1));
+	on_pmd_free_pte_page(ctx, kpt_arg(ctx, 0), kpt_arg(ctx, 1));
+	return 0;
 }
 
 SEC("fentry/pud_free_pmd_page")
 int fentry_pud_free_pmd_page(__u64 *ctx)
 {
-	return on_pud_free_pmd_page(ctx, kpt_arg(ctx, 0), kpt_arg(ctx, 1));
+	on_pud_free_pmd_page(ctx, kpt_arg(ctx, 0), kpt_arg(ctx, 1));
+	return 0;
 }
 
 SEC("fentry/free_pagetable")
@@ -145,32 +155,37 @@ int fentry_free_pagetable(__u64 *ctx)
 		return 0;
 	if (bpf_get_func_arg(ctx, 1, &order))
 		order = 0;	/* 7.x free_pagetable(page): order 0 */
-	return on_ptdesc(ctx, page, (__u32)order, KPT_PT_FREE_PAGETABLE);
+	on_ptdesc(ctx, page, (__u32)order, KPT_PT_FREE_PAGETABLE);
+	return 0;
 }
 
 SEC("fentry/kernel_pgtable_work_func")
 int fentry_work_func(__u64 *ctx)
 {
-	return kpt_rule_drain_begin(bpf_ktime_get_ns(), kpt_task());
+	kpt_rule_drain_begin(bpf_ktime_get_ns(), kpt_task());
+	return 0;
 }
 
 SEC("fexit/kernel_pgtable_work_func")
 int fexit_work_func(__u64 *ctx)
 {
-	return kpt_rule_drain_end(bpf_ktime_get_ns(), kpt_task());
+	kpt_rule_drain_end(bpf_ktime_get_ns(), kpt_task());
+	return 0;
 }
 
 SEC("fentry/iommu_sva_invalidate_kva_range")
 int fentry_inval(__u64 *ctx)
 {
-	return kpt_rule_inval_begin(bpf_ktime_get_ns(), kpt_task(),
-				    kpt_arg(ctx, 0), kpt_arg(ctx, 1));
+	kpt_rule_inval_begin(bpf_ktime_get_ns(), kpt_task(),
+			     kpt_arg(ctx, 0), kpt_arg(ctx, 1));
+	return 0;
 }
 
 SEC("fexit/iommu_sva_invalidate_kva_range")
 int fexit_inval(__u64 *ctx)
 {
-	return kpt_rule_inval_end(bpf_ktime_get_ns(), kpt_task());
+	kpt_rule_inval_end(bpf_ktime_get_ns(), kpt_task());
+	return 0;
 }
 
 /* kprobe / kretprobe: same coverage where the kernel refuses fentry */
@@ -178,69 +193,80 @@ int fexit_inval(__u64 *ctx)
 SEC("kprobe")
 int BPF_KPROBE(kprobe_async_free_dtor, struct ptdesc *pt)
 {
-	return on_ptdesc(ctx, (__u64)pt, 0, KPT_PT_ASYNC_FREE_DTOR);
+	on_ptdesc(ctx, (__u64)pt, 0, KPT_PT_ASYNC_FREE_DTOR);
+	return 0;
 }
 
 SEC("kprobe")
 int BPF_KPROBE(kprobe_async_free_page_list, struct list_head *list)
 {
-	return on_ptdesc_list(ctx, (__u64)list, KPT_PT_ASYNC_FREE_LIST);
+	on_ptdesc_list(ctx, (__u64)list, KPT_PT_ASYNC_FREE_LIST);
+	return 0;
 }
 
 SEC("kprobe")
 int BPF_KPROBE(kprobe_async_free_pages, struct page *page, int order)
 {
-	return on_ptdesc(ctx, (__u64)page, order, KPT_PT_ASYNC_FREE_PAGES);
+	on_ptdesc(ctx, (__u64)page, order, KPT_PT_ASYNC_FREE_PAGES);
+	return 0;
 }
 
 SEC("kprobe")
 int BPF_KPROBE(kprobe_pagetable_free_kernel, struct ptdesc *pt)
 {
-	return on_ptdesc(ctx, (__u64)pt, 0, KPT_PT_PAGETABLE_FREE_KERNEL);
+	on_ptdesc(ctx, (__u64)pt, 0, KPT_PT_PAGETABLE_FREE_KERNEL);
+	return 0;
 }
 
 SEC("kprobe")
 int BPF_KPROBE(kprobe_pmd_free_pte_page, void *pmd, unsigned long addr)
 {
-	return on_pmd_free_pte_page(ctx, (__u64)pmd, addr);
+	on_pmd_free_pte_page(ctx, (__u64)pmd, addr);
+	return 0;
 }
 
 SEC("kprobe")
 int BPF_KPROBE(kprobe_pud_free_pmd_page, void *pud, unsigned long addr)
 {
-	return on_pud_free_pmd_page(ctx, (__u64)pud, addr);
+	on_pud_free_pmd_page(ctx, (__u64)pud, addr);
+	return 0;
 }
 
 SEC("kprobe")
 int BPF_KPROBE(kprobe_free_pagetable, struct page *page, int order)
 {
-	return on_ptdesc(ctx, (__u64)page,
-			 free_pagetable_has_order ? (__u32)order : 0,
-			 KPT_PT_FREE_PAGETABLE);
+	on_ptdesc(ctx, (__u64)page,
+		  free_pagetable_has_order ? (__u32)order : 0,
+		  KPT_PT_FREE_PAGETABLE);
+	return 0;
 }
 
 SEC("kprobe")
 int BPF_KPROBE(kprobe_work_func, void *work)
 {
-	return kpt_rule_drain_begin(bpf_ktime_get_ns(), kpt_task());
+	kpt_rule_drain_begin(bpf_ktime_get_ns(), kpt_task());
+	return 0;
 }
 
 SEC("kretprobe")
 int BPF_KRETPROBE(kretprobe_work_func)
 {
-	return kpt_rule_drain_end(bpf_ktime_get_ns(), kpt_task());
+	kpt_rule_drain_end(bpf_ktime_get_ns(), kpt_task());
+	return 0;
 }
 
 SEC("kprobe")
 int BPF_KPROBE(kprobe_inval, unsigned long start, unsigned long end)
 {
-	return kpt_rule_inval_begin(bpf_ktime_get_ns(), kpt_task(), start, end);
+	kpt_rule_inval_begin(bpf_ktime_get_ns(), kpt_task(), start, end);
+	return 0;
 }
 
 SEC("kretprobe")
 int BPF_KRETPROBE(kretprobe_inval)
 {
-	return kpt_rule_inval_end(bpf_ktime_get_ns(), kpt_task());
+	kpt_rule_inval_end(bpf_ktime_get_ns(), kpt_task());
+	return 0;
 }
 
 /* The final free: every buddy free passes kmem:mm_page_free. */
@@ -253,12 +279,14 @@ int tp_btf_page_free(__u64 *ctx)
 	/* As a number, like kpt_arg(): no trampoline here to ask. */
 	if (bpf_probe_read_kernel(&page, sizeof(page), &ctx[0]))
 		return 0;
-	return on_page_free(ctx, page, (__u32)ctx[1]);
+	on_page_free(ctx, page, (__u32)ctx[1]);
+	return 0;
 }
 
 /* raw_tp arguments are untyped: plain numbers already. */
 SEC("raw_tp/mm_page_free")
 int raw_tp_page_free(__u64 *ctx)
 {
-	return on_page_free(ctx, ctx[0], (__u32)ctx[1]);
+	on_page_free(ctx, ctx[0], (__u32)ctx[1]);
+	return 0;
 }

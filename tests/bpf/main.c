@@ -28,14 +28,16 @@ static int print_libbpf(enum libbpf_print_level level, const char *fmt,
 int main(int argc, char **argv)
 {
 	const char *only = NULL;
-	int passed = 0, failed = 0, i, opt;
+	int passed = 0, failed = 0, each = 0, i, opt;
 	struct tb *t;
 
-	while ((opt = getopt(argc, argv, "v")) != -1) {
+	while ((opt = getopt(argc, argv, "av")) != -1) {
 		if (opt == 'v')
 			verbose++;
+		else if (opt == 'a')
+			each = 1;	/* also load each real program alone */
 		else {
-			fprintf(stderr, "usage: %s [-v] [CASE]\n", argv[0]);
+			fprintf(stderr, "usage: %s [-a] [-v] [CASE]\n", argv[0]);
 			return 2;
 		}
 	}
@@ -74,6 +76,8 @@ int main(int argc, char **argv)
 	}
 	if (!only)
 		tb_load_checks(&passed, &failed);
+	if (each)
+		tb_load_each(&passed, &failed);
 	free(t);
 
 	printf("bpf: %d passed, %d failed\n", passed, failed);

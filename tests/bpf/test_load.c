@@ -8,6 +8,10 @@
  * this file's build.
  */
 #include <errno.h>
+
+#ifndef ENOTSUPP
+#define ENOTSUPP 524	/* kernel-internal, seen from BPF syscalls */
+#endif
 #include <string.h>
 
 #include "tb.h"
@@ -99,8 +103,12 @@ static int check_names(struct kptwatch_bpf *s, char *why, size_t len)
 	return 0;
 }
 
-/* Load only the named programs of a fresh kptwatch object. */
-static int load_only(const char *const *names, int n, char *why, size_t len)
+/*
+ * Load only the named programs of a fresh kptwatch object; target, when
+ * given, retargets them (fentry/fexit) to another kernel function.
+ */
+static int load_as(const char *const *names, int n, const char *target,
+		   char *why, size_t len)
 {
 	struct kptwatch_bpf *s;
 	struct bpf_program *p;
@@ -116,6 +124,8 @@ static int load_only(const char *const *names, int n, char *why, size_t len)
 		for (i = 0; i < n; i++)
 			keep |= !strcmp(bpf_program__name(p), names[i]);
 		bpf_program__set_autoload(p, keep);
+		if (keep && target)
+			bpf_program__set_attach_target(p, 0, target);
 	}
 	err = kptwatch_bpf__load(s);
 	if (err) {
@@ -135,6 +145,66 @@ static int load_only(const char *const *names, int n, char *why, size_t len)
 out:
 	kptwatch_bpf__destroy(s);
 	return err;
+}
+
+static int load_only(const char *const *names, int n, char *why, size_t len)
+{
+	return load_as(names, n, NULL, why, len);
+}
+
+/*
+ * -a: every program on its own, as the kernel at hand allows. A missing
+ * target (ESRCH/ENOENT) or refused fentry (EPERM) is a skip; anything
+ * else, a verifier rejection above all, fails. Meant for the VM guests,
+ * where the kernel has the targets.
+ */
+int tb_load_each(int *passed, int *failed)
+{
+	struct kptwatch_bpf *s;
+	struct bpf_program *p;
+	char why[256], label[128];
+	const char *name;
+	int err, n = 0, i;
+
+	s = kptwatch_bpf__open();
+	if (!s) {
+		printf("FAIL load_each: open: %s\n", strerror(errno));
+		(*failed)++;
+		return -1;
+	}
+	bpf_object__for_each_program(p, s->obj)
+		n++;
+	for (i = 0; i < n; i++) {
+		int j = 0;
+
+		bpf_object__for_each_program(p, s->obj) {
+			if (j++ == i)
+				break;
+		}
+		name = bpf_program__name(p);
+		why[0] = 0;
+		err = load_only(&name, 1, why, sizeof(why));
+		snprintf(label, sizeof(label), "load_%s", name);
+		/*
+		 * No such function here: verify the program body anyway on
+		 * free_pages(), which every kernel has. Arguments come from
+		 * bpf_get_func_arg(), so any two-argument target will do.
+		 */
+		if ((err == -ESRCH || err == -ENOENT) &&
+		    (!strncmp(name, "fentry_", 7) || !strncmp(name, "fexit_", 6))) {
+			err = load_as(&name, 1, "free_pages", why, sizeof(why));
+			snprintf(label, sizeof(label), "load_%s@free_pages",
+				 name);
+		}
+		if (err == -ESRCH || err == -ENOENT || err == -EPERM ||
+		    err == -ENOTSUPP) {
+			printf("skip %s: %s\n", label, why);
+			continue;
+		}
+		report(label, err, why, passed, failed);
+	}
+	kptwatch_bpf__destroy(s);
+	return 0;
 }
 
 int tb_load_checks(int *passed, int *failed)
