@@ -67,7 +67,7 @@ wait_for() {
 	done
 }
 
-new_blocks() { comm -13 <(tr ' ' '\n' <<<"$1") <(blocks) | grep . ; }
+new_blocks() { comm -13 <(tr " " "\n" <<<"$1" | sort) <(blocks | sort) | grep . | sort -V; }
 
 all_online() {
 	local b
@@ -107,7 +107,7 @@ do_plug() {
 		echo "plug $name: $(new_blocks "$before" | wc -l) of $want memory blocks appeared in $timeout s"
 		return 1
 	fi
-	new=$(new_blocks "$before" | tr '\n' ' ')
+	new=$(new_blocks "$before" | paste -sd " ")
 	# shellcheck disable=SC2086
 	if ! wait_for 10 all_online $new; then
 		for b in $new; do
@@ -137,20 +137,25 @@ do_unplug() {
 	echo "unplug $name: blocks $new gone, MemTotal $mt1 -> $mt2 kB"
 }
 
-# Count free_pagetable() calls with the function tracer while $@ runs; the
-# count goes to $fpt ("" when the tracer or the symbol is not available).
+# Count calls of the functions that tear down the DIMM's page tables with the
+# function tracer while $@ runs: free_pagetable() when the compiler kept it,
+# remove_pagetable() (its caller) always. $fpt gets "name=count ..." ("" when
+# the tracer is not available).
 traced() {
-	local t=/sys/kernel/tracing rc=0
+	local t=/sys/kernel/tracing rc=0 fns f
 	fpt=
-	if [ -w $t/set_ftrace_filter ] && grep -q '^free_pagetable' $t/available_filter_functions 2>/dev/null; then
+	fns=$(grep -oE '^(free_pagetable|remove_pagetable)[a-z0-9_.]*' $t/available_filter_functions 2>/dev/null | sort -u)
+	if [ -w $t/set_ftrace_filter ] && [ -n "$fns" ]; then
 		echo 0 >$t/tracing_on
 		echo >$t/trace
-		echo 'free_pagetable*' >$t/set_ftrace_filter
+		echo "$fns" >$t/set_ftrace_filter
 		echo function >$t/current_tracer
 		echo 1 >$t/tracing_on
 		"$@" || rc=$?
 		echo 0 >$t/tracing_on
-		fpt=$(grep -c ' free_pagetable' $t/trace)
+		for f in $fns; do
+			fpt+="$f()=$(grep -c " $f <-" $t/trace) "
+		done
 		echo nop >$t/current_tracer
 		echo >$t/set_ftrace_filter
 	else
@@ -190,7 +195,7 @@ do_check() {
 		ok "unplug $name: memory blocks removed"
 		[ "$mt2" -le "$mt0" ] && ok "unplug $name: MemTotal back down ($mt1 -> $mt2 kB, was $mt0 before the plug)" ||
 			bad "unplug $name: MemTotal $mt2 kB, above the $mt0 kB before the plug"
-		[ -n "$fpt" ] && echo "info hotplug unplug $name: free_pagetable() ran $fpt times (function tracer)"
+		[ -n "$fpt" ] && echo "info hotplug unplug $name: calls traced: $fpt(free_pagetable() is inlined when absent)"
 	fi
 	echo "hotplug: $passes passed, $fails failed"
 	[ $fails = 0 ]
