@@ -88,4 +88,49 @@ else
 	jq -e ".exit_code == $rc and .command_run.exit_code == 0" <<<"$out" >/dev/null &&
 		ok "check -- true (exit $rc)" || nok "check -- true" "rc=$rc" "$out"
 fi
+
+# The run loop, forced to run with whatever attached (at least the page
+# free tracepoint): timers, the command, signals and every output format.
+export KPTWATCH_TEST_UNUSABLE=1
+junit=$(mktemp)
+out=$(timeout 20 "$K" check -d 500ms --json --junit "$junit" 2>/dev/null); rc=$?
+if [[ $rc =~ ^[013]$ ]] && jq -e ".exit_code == $rc and .elapsed_ns >= 500000000" <<<"$out" >/dev/null &&
+	xmllint --noout "$junit"; then
+	ok "check -d 500ms --json --junit (exit $rc)"
+else
+	nok "check -d 500ms --json --junit" "rc=$rc" "$out"
+fi
+rm -f "$junit"
+
+out=$(timeout 20 "$K" check --json -- sh -c 'exit 4' 2>/dev/null); rc=$?
+[ $rc -eq 1 ] && jq -e '.command_run.exit_code == 4 and .verdict == "failed"' <<<"$out" >/dev/null &&
+	ok "check -- failing command: exit 1" || nok "check -- failing command" "rc=$rc" "$out"
+
+out=$(timeout 20 "$K" check -- /nonexistent/cmd 2>/dev/null); rc=$?
+[ $rc -eq 1 ] && grep -q "command could not run" <<<"$out" && ok "check -- missing command: exit 1" ||
+	nok "check -- missing command" "rc=$rc" "$out"
+
+out=$(timeout 20 "$K" hist -i 200ms -c 3 --json 2>/dev/null); rc=$?
+[ $rc -eq 0 ] && jq -e '(.intervals | length) == 3 and (.metrics | length) == 6' <<<"$out" >/dev/null &&
+	ok "hist -i 200ms -c 3 --json" || nok "hist -i 200ms -c 3 --json" "rc=$rc" "$out"
+
+out=$(timeout 20 "$K" hist -d 300ms 2>/dev/null); rc=$?
+[ $rc -eq 0 ] && grep -q '^enq_to_free' <<<"$out" && [ -z "$(awk 'length > 80' <<<"$out")" ] &&
+	ok "hist -d 300ms" || nok "hist -d 300ms" "rc=$rc" "$out"
+
+# SIGINT ends trace with its summary; SIGTERM cuts check -- COMMAND short
+tmp=$(mktemp)
+"$K" trace --json >"$tmp" 2>/dev/null & pid=$!
+sleep 2; kill -INT $pid; wait $pid; rc=$?
+[ $rc -eq 0 ] && tail -1 "$tmp" | jq -e '.event == "summary"' >/dev/null &&
+	ok "trace ends on SIGINT with a summary" || nok "trace on SIGINT" "rc=$rc" "$(cat "$tmp")"
+"$K" check --json -- sleep 60.123 >"$tmp" 2>/dev/null & pid=$!
+sleep 2; kill -TERM $pid; wait $pid; rc=$?
+if [ $rc -eq 3 ] && jq -e '.interrupted and .command_run.status == "killed by TERM"' "$tmp" >/dev/null &&
+	! pgrep -f "^sleep 60.123$" >/dev/null; then
+	ok "check -- COMMAND on SIGTERM: exit 3, command stopped"
+else
+	nok "check -- COMMAND on SIGTERM" "rc=$rc" "$(cat "$tmp")"
+fi
+rm -f "$tmp"
 exit $failed
