@@ -82,8 +82,11 @@ static __always_inline int on_page_free(void *ctx, __u64 page, __u32 order)
 {
 	__u64 pfn = kpt_page_to_pfn(page);
 
-	if (pfn == KPT_PFN_INVALID)
+	/* Never true with the right vmemmap_base: say so if it happens. */
+	if (pfn == KPT_PFN_INVALID) {
+		kpt_count(KPT_C_WALK_TRUNC);
 		return 0;
+	}
 	kpt_rule_page_free(ctx, bpf_ktime_get_ns(), kpt_task(), pfn,
 			   order, KPT_STACK_LAZY);
 	return 0;
