@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/prctl.h>
 #include <sys/utsname.h>
@@ -183,7 +184,13 @@ static void print_interval(FILE *json, struct kptwatch_bpf *skel, struct kpt_his
 		jw_close(&w, '}');
 		return;
 	}
-	printf("%-8s interval %d, %.3fs\n", "", n + 1, t / 1e9);
+	{
+		char hm[16];
+		time_t now = time(NULL);
+
+		strftime(hm, sizeof(hm), "%H:%M:%S", localtime(&now));
+		printf("%s  interval %d, +%.3fs\n", hm, n + 1, t / 1e9);
+	}
 	out_hists_text(stdout, d);
 	fflush(stdout);
 }
@@ -234,7 +241,7 @@ int main(int argc, char **argv)
 	struct attach_state st = {};
 	struct plan_input in;
 	struct plan plan;
-	struct probe_info pi = {};
+	struct probe_info pi = { .nlinks = -1 };
 	struct ksyms *ks = NULL;
 	struct kpt_hist prev[KPT_M_MAX] = {};
 	struct verdict v;
@@ -316,6 +323,9 @@ int main(int argc, char **argv)
 			plan_coverage(&plan));
 		goto cleanup;
 	}
+	pi.nlinks = st.nlinks;
+	if (env.verbose)
+		out_probe(stderr, false, &plan, &pi, plan.usable ? plan.complete ? 0 : 3 : 2);
 	fprintf(stderr, "kptwatch: %s shape, %d links; coverage %s\n", shape_name(plan.shape),
 		st.nlinks, plan_coverage(&plan));
 

@@ -146,13 +146,17 @@ void out_probe(FILE *f, bool json, const struct plan *p, const struct probe_info
 	}
 	fprintf(f, "(-: not in this kernel, and not part of the %s shape)\n", shape_name(p->shape));
 	fprintf(f, "\nprograms: %s", pi->loaded ? "loaded and verified" : "not loaded");
-	if (pi->loaded)
+	if (pi->loaded && pi->nlinks < 0)
 		fprintf(f, " (%d, not attached)", pi->nprogs);
+	else if (pi->loaded)
+		fprintf(f, " (%d), %d links attached", pi->nprogs, pi->nlinks);
 	if (pi->load_msg[0])
 		fprintf(f, ": %s", pi->load_msg);
 	fputc('\n', f);
 	snprintf(line, sizeof(line), "coverage: %s", plan_coverage(p));
 	wrap(f, 0, 10, line);
+	if (pi->nlinks >= 0)
+		return;
 	fprintf(f, "verdict:  %s (exit %d)\n", code == EXIT_CLEAN ? "ready" :
 		code == EXIT_INCOMPLETE ? "incomplete" : "cannot watch this kernel", code);
 }

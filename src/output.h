@@ -17,6 +17,7 @@ struct probe_info {
 	const char *btf_source;	/* file the BTF came from, NULL: none */
 	bool loaded;		/* the planned programs passed the verifier */
 	int nprogs;		/* programs loaded */
+	int nlinks;		/* links made, -1: probe attaches nothing */
 	char load_msg[192];	/* why loading failed */
 };
 

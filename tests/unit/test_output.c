@@ -211,7 +211,8 @@ static void test_junit(void)
 static void test_probe_json(void)
 {
 	struct plan_input in = { .kernel_btf = true, .btf_loaded = true, .fentry_err = -1 };
-	struct probe_info pi = { .release = "6.18.44", .btf_source = "/sys/kernel/btf/vmlinux" };
+	struct probe_info pi = { .release = "6.18.44", .btf_source = "/sys/kernel/btf/vmlinux",
+				 .nlinks = -1 };
 	struct plan p;
 	char *buf = NULL;
 
