@@ -21,6 +21,8 @@ char LICENSE[] SEC("license") = "GPL";
  */
 const volatile bool free_pagetable_has_order = true;
 
+#define KPT_MAX_ORDER	10	/* x86 MAX_PAGE_ORDER */
+
 static __always_inline __u64 kpt_task(void)
 {
 	return bpf_get_current_pid_tgid();
@@ -238,9 +240,13 @@ int BPF_KPROBE(kprobe_pud_free_pmd_page, void *pud, unsigned long addr)
 SEC("kprobe")
 int BPF_KPROBE(kprobe_free_pagetable, struct page *page, int order)
 {
-	on_ptdesc(ctx, (__u64)page,
-		  free_pagetable_has_order ? (__u32)order : 0,
-		  KPT_PT_FREE_PAGETABLE);
+	/*
+	 * A stray register is no order; the rule matches by first pfn, so
+	 * a wrong order only mislabels what is reported, never the verdict.
+	 */
+	if (!free_pagetable_has_order || order < 0 || order > KPT_MAX_ORDER)
+		order = 0;
+	on_ptdesc(ctx, (__u64)page, order, KPT_PT_FREE_PAGETABLE);
 	return 0;
 }
 
