@@ -19,6 +19,7 @@
 #include <sys/prctl.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "attach.h"
 #include "hist.h"
@@ -376,10 +377,10 @@ int main(int argc, char **argv)
 		 * to drain: the work item runs after the command returns.
 		 */
 		if (settle) {
-			struct run_result tmp = {};
+			__u64 key;
 
-			read_pending(bpf_map__fd(skel->maps.pending), now, 0, &tmp);
-			if (!tmp.pending || now - settle >= 1000000000ULL)
+			if (bpf_map_get_next_key(bpf_map__fd(skel->maps.pending), NULL, &key) ||
+			    now - settle >= 1000000000ULL)
 				break;
 		}
 		if (next_ival && now >= next_ival) {
@@ -395,7 +396,14 @@ int main(int argc, char **argv)
 	if (child > 0) {
 		/* interrupted: pass the signal on and collect the command */
 		kill(child, exiting ? exiting : SIGTERM);
-		waitpid(child, &rr.cmd_status, 0);
+		for (int i = 0; waitpid(child, &rr.cmd_status, WNOHANG) != child; i++) {
+			if (i == 50) {	/* 5s: it ignores the signal */
+				fprintf(stderr, "kptwatch: %s ignores the signal, killing it\n",
+					env.argv_cmd[0]);
+				kill(child, SIGKILL);
+			}
+			usleep(100000);
+		}
 		rr.cmd_ran = true;
 	}
 

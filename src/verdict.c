@@ -145,9 +145,13 @@ int verdict_compute(const struct env *env, const struct plan *p,
 	}
 	if (cmd_failed(rr)) {
 		char st[96];
-		/* we killed it because we were interrupted: unfinished, not failed */
+		/*
+		 * We stopped it because we were interrupted (SIGKILL when it
+		 * ignored the signal): unfinished, not failed.
+		 */
 		bool ours = rr->interrupted && WIFSIGNALED(rr->cmd_status) &&
-			    (WTERMSIG(rr->cmd_status) == SIGINT || WTERMSIG(rr->cmd_status) == SIGTERM);
+			    (WTERMSIG(rr->cmd_status) == SIGINT || WTERMSIG(rr->cmd_status) == SIGTERM ||
+			     WTERMSIG(rr->cmd_status) == SIGKILL);
 
 		fail |= !ours;
 		incomplete |= ours;
