@@ -113,11 +113,14 @@ int plan_input_probe(struct plan_input *in, const char *btf_path, bool force_kpr
 	if (!kbtf || force_kprobes)
 		goto out;
 	/* fentry: try one planned target that the kernel can resolve by name */
-	for (int i = 0; i < PP_PAGE_FREE && target < 0; i++) {
-		const char *sym;
+	for (int i = 0; i < PP_PAGE_FREE && target <= 0; i++) {
+		const char *sym = NULL;
 
-		if (!in->btf_func[i] || (in->ksyms && ksyms_resolve(in->ksyms, plan_btf_name(i, name,
-				sizeof(name)), &sym) && strcmp(sym, name)))
+		plan_btf_name(i, name, sizeof(name));
+		if (!in->btf_func[i])
+			continue;
+		/* a function kallsyms knows only as a clone cannot take fentry */
+		if (in->ksyms && (!ksyms_resolve(in->ksyms, name, &sym) || strcmp(sym, name)))
 			continue;
 		target = btf__find_by_name_kind(kbtf, name, BTF_KIND_FUNC);
 	}
