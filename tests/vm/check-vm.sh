@@ -98,7 +98,7 @@ for entry in "${entries[@]}"; do
 	if [ $was_built = built ] && [ "${KPTWATCH_VM_EXPECT_CACHED:-0}" = 1 ]; then
 		bad "$entry build: rebuilt although the cache should hold it (built in $secs s)"
 	elif [ $was_built = built ]; then
-		ok "$entry build: built in $secs s (cold) -> ${dir/#$HOME/~}"
+		ok "$entry build: built in $secs s (cold) -> $dir"
 	else
 		ok "$entry build: cached, nothing rebuilt (cold build took $secs s)"
 	fi
@@ -124,7 +124,7 @@ for entry in "${entries[@]}"; do
 		bad "$entry kmod build: tests/kmod/build.sh failed"
 		show_log "$logs/kmod-build.err"
 	else
-		ok "$entry kmod build: ${ko/#$HOME/~}"
+		ok "$entry kmod build: $ko"
 		kenv=()
 		case "$entry" in *-debug) kenv=(--env KMOD_CHURN_SECS="$churn_secs") ;; esac
 		guest "$entry" kmod "$logs/kmod.log" "${kenv[@]}" "$entry" -- "$TOP_DIR/tests/kmod/guest-check.sh" "$ko"
