@@ -568,9 +568,15 @@ int out_junit(const char *path, const struct env *env, const struct plan *p,
 			continue;
 		}
 		fprintf(f, ">\n      <failure type=\"%s\" message=\"", cases[i].name);
-		cases[i].msg[strcspn(cases[i].msg, "\n")] = 0;
-		xml_str(f, cases[i].msg);
+		{
+			char first[sizeof(cases[i].msg)];
+
+			snprintf(first, sizeof(first), "%.*s", (int)strcspn(cases[i].msg, "\n"),
+				 cases[i].msg);
+			xml_str(f, first);
+		}
 		fprintf(f, "\">");
+		xml_str(f, cases[i].msg);
 		if (!strcmp(cases[i].name, "no_violation") || !strcmp(cases[i].name, "no_range_violation")) {
 			for (int k = 0; k < rr->nviols; k++) {
 				const struct viol *vi = &rr->viols[k];
