@@ -221,6 +221,8 @@ static int opt_max(struct env *env, const char *arg)
 	return opt_duration(env, "--max", eq + 1, &env->max_ns[m]);
 }
 
+#define MISSING_CMD "missing command (probe, trace, hist, check; see --help)"
+
 static int parse_cmd(struct env *env, const char *s)
 {
 	for (int c = CMD_PROBE; c <= CMD_CHECK; c++)
@@ -270,7 +272,7 @@ int env_parse(struct env *env, int argc, char **argv)
 	env->ringbuf_size = KPT_RINGBUF_DEFAULT;
 
 	if (argc < 2)
-		return fail(env->err, sizeof(env->err), "missing command (probe, trace, hist, check; see --help)");
+		return fail(env->err, sizeof(env->err), MISSING_CMD);
 	first = argv[1][0] != '-';
 	if (first && parse_cmd(env, argv[1]))
 		return -1;
@@ -340,7 +342,7 @@ int env_parse(struct env *env, int argc, char **argv)
 		}
 	}
 	if (env->cmd == CMD_NONE)
-		return fail(env->err, sizeof(env->err), "missing command (probe, trace, hist, check; see --help)");
+		return fail(env->err, sizeof(env->err), MISSING_CMD);
 	optind += first;
 	if (optind < argc) {
 		if (env->cmd != CMD_CHECK || strcmp(argv[optind - 1], "--"))

@@ -21,6 +21,8 @@ struct probe_info {
 	char load_msg[192];	/* why loading failed */
 };
 
+extern const char *const reason_kinds[];	/* by enum reason_kind */
+
 char *sym_fmt(char *buf, size_t len, const struct ksyms *ks, __u64 addr);
 
 void out_probe(FILE *f, bool json, const struct plan *p, const struct probe_info *pi, int code);

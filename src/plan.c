@@ -23,7 +23,8 @@ static const struct {
 	bool paired;
 } points[PP_MAX] = {
 	[PP_ASYNC_FREE_DTOR] = { "kernel_pgtable_async_free_dtor", "async_free_dtor", ROLE_ENQUEUE },
-	[PP_ASYNC_FREE_LIST] = { "kernel_pgtable_async_free_page_list", "async_free_page_list", ROLE_ENQUEUE },
+	[PP_ASYNC_FREE_LIST] = { "kernel_pgtable_async_free_page_list", "async_free_page_list",
+				 ROLE_ENQUEUE },
 	[PP_ASYNC_FREE_PAGES] = { "kernel_pgtable_async_free_pages", "async_free_pages", ROLE_ENQUEUE },
 	[PP_PAGETABLE_FREE_KERNEL] = { "pagetable_free_kernel", "pagetable_free_kernel", ROLE_ENQUEUE },
 	[PP_WORK_FUNC] = { "kernel_pgtable_work_func", "work_func", ROLE_DRAIN, true },

@@ -98,7 +98,10 @@ static __u64 gen_uniform(void) { return 1000 + xorshift() % 1000000; }
 /* spread over every power of two the histogram holds (below 2^48) */
 static __u64 gen_logu(void) { return xorshift() >> (xorshift() % 48 + 16); }
 static __u64 gen_const(void) { return 123456; }
-static __u64 gen_bimodal(void) { return xorshift() % 4 ? 5000 + xorshift() % 100 : 20000000 + xorshift() % 1000000; }
+static __u64 gen_bimodal(void)
+{
+	return xorshift() % 4 ? 5000 + xorshift() % 100 : 20000000 + xorshift() % 1000000;
+}
 
 static void test_percentiles_vs_bruteforce(void)
 {

@@ -57,7 +57,8 @@ static void test_hists(void)
 
 static void test_pending(void)
 {
-	int fd = bpf_map_create(BPF_MAP_TYPE_HASH, "kpt_t_pend", 8, sizeof(struct kpt_pending), 1024, NULL);
+	int fd = bpf_map_create(BPF_MAP_TYPE_HASH, "kpt_t_pend", 8, sizeof(struct kpt_pending),
+				1024, NULL);
 	struct run_result *rr = calloc(1, sizeof(*rr));
 	__u64 now = now_ns();
 
@@ -70,7 +71,8 @@ static void test_pending(void)
 	}
 	CHECK(!read_pending(fd, now, 100000000, rr), "read");
 	CHECK(rr->pending == 300, "pending %llu", (unsigned long long)rr->pending);
-	CHECK(rr->pending_oldest_ns == 300000000, "oldest %llu", (unsigned long long)rr->pending_oldest_ns);
+	CHECK(rr->pending_oldest_ns == 300000000, "oldest %llu",
+	      (unsigned long long)rr->pending_oldest_ns);
 	CHECK(rr->pending_over_age == 200, "over 100ms: %llu", (unsigned long long)rr->pending_over_age);
 	CHECK(!read_pending(fd, now, 0, rr) && rr->pending_over_age == 0, "no limit, none over");
 	close(fd);

@@ -65,7 +65,8 @@ static void test_sizes(void)
 	char err[160];
 	__u64 v;
 
-	CHECK(!parse_size("4M", &v, err, sizeof(err)) && v == 4 << 20, "4M -> %llu", (unsigned long long)v);
+	CHECK(!parse_size("4M", &v, err, sizeof(err)) && v == 4 << 20, "4M -> %llu",
+	      (unsigned long long)v);
 	CHECK(!parse_size("256k", &v, err, sizeof(err)) && v == 256 << 10, "256k");
 	CHECK(!parse_size("4096", &v, err, sizeof(err)) && v == 4096, "4096");
 	CHECK(parse_size("4X", &v, err, sizeof(err)) < 0, "4X accepted");

@@ -82,7 +82,8 @@ static void test_trace_text(void)
 
 		out_event_text(f, &e, 2000000000, v ? ips : NULL, v ? 2 : 0, ks);
 	});
-	CHECK(strstr(buf, "0.000001     1   42      kworker/1:\"x\"?  enqueue  "), "enqueue line: %s", buf);
+	CHECK(strstr(buf, "0.000001     1   42      kworker/1:\"x\"?  enqueue  "),
+	      "enqueue line: %s", buf);
 	CHECK(!strchr(buf, '\t'), "control characters in comm are replaced");
 	CHECK(strstr(buf, "pfn 0x1234 order 0 from pmd_free_pte_page after 1.00us: NOT FLUSHED"),
 	      "violation line: %s", buf);
@@ -198,7 +199,8 @@ static void test_junit(void)
 	n = snprintf(cmd, sizeof(cmd), "test \"$(xmllint --xpath 'count(//testcase)' %s)\" = 7 && "
 		 "test \"$(xmllint --xpath 'count(//failure)' %s)\" = 3 && "
 		 "test \"$(xmllint --xpath 'string(/testsuites/@failures)' %s)\" = 3 && "
-		 "xmllint --xpath '//testcase[@name=\"no_violation\"]/failure' %s | grep -q pmd_free_pte_page+0x14 && "
+		 "xmllint --xpath '//testcase[@name=\"no_violation\"]/failure' %s | "
+		 "grep -q pmd_free_pte_page+0x14 && "
 		 "xmllint --xpath '//testcase[@name=\"max_enq_to_free\"]/failure' %s >/dev/null && "
 		 "! xmllint --xpath '//testcase[@name=\"max_drain\"]/failure' %s >/dev/null 2>&1",
 		 path, path, path, path, path, path);

@@ -196,7 +196,8 @@ static void test_demote(void)
 	input(&in, "seed", true, 0);
 	plan_build(&in, &p);
 	CHECK(!plan_demote(&p, "fexit_inval", -EINVAL), "fexit_inval demotes");
-	CHECK(p.pts[PP_INVAL].method == METH_KPROBE && strstr(p.pts[PP_INVAL].why, "fexit_inval did not load"),
+	CHECK(p.pts[PP_INVAL].method == METH_KPROBE &&
+	      strstr(p.pts[PP_INVAL].why, "fexit_inval did not load"),
 	      "inval to kprobe: %s", p.pts[PP_INVAL].why);
 	CHECK(!plan_demote(&p, "kprobe_work_func", -EINVAL) && p.pts[PP_WORK_FUNC].no_twin &&
 	      p.pts[PP_WORK_FUNC].method == METH_FENTRY, "a failed twin keeps fentry");
