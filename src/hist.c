@@ -137,3 +137,19 @@ void hist_print(FILE *f, const char *title, const struct kpt_hist *h, bool ns)
 	}
 	fprintf(f, "\n");
 }
+
+void hist_sub(struct kpt_hist *d, const struct kpt_hist *cur, const struct kpt_hist *prev)
+{
+	__u32 top = 0;
+
+	for (__u32 i = 0; i < KPT_HIST_SLOTS; i++) {
+		d->slots[i] = cur->slots[i] - prev->slots[i];
+		if (d->slots[i])
+			top = i;
+	}
+	d->count = cur->count - prev->count;
+	d->sum = cur->sum - prev->sum;
+	/* a new overall max happened in this interval; else its slot's edge */
+	d->max = !d->count ? 0 : cur->max > prev->max ? cur->max :
+		 hist_slot_hi(top) - 1 < cur->max ? hist_slot_hi(top) - 1 : cur->max;
+}

@@ -9,19 +9,18 @@
  * dies, its links and maps go with it.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <sys/prctl.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "attach.h"
+#include "command.h"
 #include "hist.h"
 #include "maps.h"
 #include "options.h"
@@ -149,23 +148,6 @@ static void read_results(struct kptwatch_bpf *skel)
 	read_hists(bpf_map__fd(skel->maps.hists), rr.hists);
 }
 
-/* hist -i: the change since the last interval. */
-static void hist_delta(struct kpt_hist *d, const struct kpt_hist *cur, const struct kpt_hist *prev)
-{
-	__u32 top = 0;
-
-	for (__u32 i = 0; i < KPT_HIST_SLOTS; i++) {
-		d->slots[i] = cur->slots[i] - prev->slots[i];
-		if (d->slots[i])
-			top = i;
-	}
-	d->count = cur->count - prev->count;
-	d->sum = cur->sum - prev->sum;
-	/* a new overall max happened in this interval; else its slot's edge */
-	d->max = !d->count ? 0 : cur->max > prev->max ? cur->max :
-		 hist_slot_hi(top) - 1 < cur->max ? hist_slot_hi(top) - 1 : cur->max;
-}
-
 static void print_interval(FILE *json, struct kptwatch_bpf *skel, struct kpt_hist *prev,
 			   __u64 t, int n)
 {
@@ -174,7 +156,7 @@ static void print_interval(FILE *json, struct kptwatch_bpf *skel, struct kpt_his
 
 	read_results(skel);
 	for (int m = 0; m < KPT_M_MAX; m++)
-		hist_delta(&d[m], &rr.hists[m], &prev[m]);
+		hist_sub(&d[m], &rr.hists[m], &prev[m]);
 	memcpy(prev, rr.hists, sizeof(rr.hists));
 	if (json) {
 		jw_init(&w, json);
@@ -194,45 +176,6 @@ static void print_interval(FILE *json, struct kptwatch_bpf *skel, struct kpt_his
 	}
 	out_hists_text(stdout, d);
 	fflush(stdout);
-}
-
-/* fork/exec COMMAND; an exec failure comes back through a CLOEXEC pipe. */
-static pid_t run_command(char **argv)
-{
-	sigset_t block, old;
-	int pfd[2], e = 0;
-	pid_t pid;
-
-	if (pipe2(pfd, O_CLOEXEC))
-		return -1;
-	/* a signal between fork and exec must not reach our handler in the child */
-	sigemptyset(&block);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGTERM);
-	sigprocmask(SIG_BLOCK, &block, &old);
-	pid = fork();
-	if (pid == 0) {
-		signal(SIGINT, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		/* should kptwatch die unexpectedly, the workload goes too */
-		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		sigprocmask(SIG_SETMASK, &old, NULL);
-		execvp(argv[0], argv);
-		e = errno;
-		if (write(pfd[1], &e, sizeof(e)) < 0)
-			_exit(127);
-		_exit(127);
-	}
-	sigprocmask(SIG_SETMASK, &old, NULL);
-	close(pfd[1]);
-	if (pid > 0 && read(pfd[0], &e, sizeof(e)) == sizeof(e)) {
-		rr.cmd_errno = e;
-		waitpid(pid, &rr.cmd_status, 0);
-		rr.cmd_ran = true;
-		pid = 0;
-	}
-	close(pfd[0]);
-	return pid;
 }
 
 int main(int argc, char **argv)
@@ -348,7 +291,7 @@ int main(int argc, char **argv)
 	if (env.interval_ns)
 		next_ival = start + env.interval_ns;
 	if (env.argv_cmd && !exiting) {
-		child = run_command(env.argv_cmd);
+		child = cmd_start(env.argv_cmd, &rr);
 		if (child < 0) {
 			fprintf(stderr, "kptwatch: cannot start %s: %s\n", env.argv_cmd[0],
 				strerror(errno));
@@ -367,8 +310,7 @@ int main(int argc, char **argv)
 			break;
 		}
 		now = now_ns();
-		if (child > 0 && waitpid(child, &rr.cmd_status, WNOHANG) == child) {
-			rr.cmd_ran = true;
+		if (child > 0 && cmd_done(child, &rr)) {
 			child = 0;
 			settle = now;
 		}
@@ -395,16 +337,7 @@ int main(int argc, char **argv)
 	rr.interrupted = exiting != 0;
 	if (child > 0) {
 		/* interrupted: pass the signal on and collect the command */
-		kill(child, exiting ? exiting : SIGTERM);
-		for (int i = 0; waitpid(child, &rr.cmd_status, WNOHANG) != child; i++) {
-			if (i == 50) {	/* 5s: it ignores the signal */
-				fprintf(stderr, "kptwatch: %s ignores the signal, killing it\n",
-					env.argv_cmd[0]);
-				kill(child, SIGKILL);
-			}
-			usleep(100000);
-		}
-		rr.cmd_ran = true;
+		cmd_stop(child, exiting ? exiting : SIGTERM, 5000, &rr);
 	}
 
 	/* detach first, so the maps stand still while they are read */

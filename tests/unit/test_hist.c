@@ -192,6 +192,31 @@ static void test_fmt_value(void)
 		      "%llu -> '%s', want '%s'", (unsigned long long)c[i].v, b, c[i].s);
 }
 
+static void test_interval_delta(void)
+{
+	struct kpt_hist *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b));
+	struct kpt_hist *d = calloc(1, sizeof(*d));
+
+	add(a, 100);
+	add(a, 5000);
+	*b = *a;
+	add(b, 300);
+	hist_sub(d, b, a);
+	CHECK(d->count == 1 && d->sum == 300 && d->slots[kpt_hist_slot(300)] == 1,
+	      "one new sample");
+	CHECK(d->max >= 300 && d->max < hist_slot_hi(kpt_hist_slot(300)),
+	      "max within the sample's slot: %llu", (unsigned long long)d->max);
+	*a = *b;
+	add(b, 9000);
+	hist_sub(d, b, a);
+	CHECK(d->max == 9000, "a new overall max is exact: %llu", (unsigned long long)d->max);
+	hist_sub(d, b, b);
+	CHECK(d->count == 0 && d->max == 0, "nothing new");
+	free(a);
+	free(b);
+	free(d);
+}
+
 int main(void)
 {
 	RUN(test_slot_bounds);
@@ -201,5 +226,6 @@ int main(void)
 	RUN(test_merge);
 	RUN(test_render_80_columns);
 	RUN(test_fmt_value);
+	RUN(test_interval_delta);
 	return unit_done();
 }
