@@ -37,7 +37,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
 BPFT_SRCS := $(wildcard tests/bpf/*.c)
 
-.PHONY: all deps check check-unit check-bpf check-vm clean
+.PHONY: all deps check check-unit check-bpf check-vm clean FORCE
 .DELETE_ON_ERROR:
 
 all: $(BUILD)/kptwatch
@@ -60,8 +60,12 @@ $(BUILD)/src/%.o: src/%.c $(wildcard src/*.h) $(wildcard include/*.h) | $(BUILD)
 # only the loader sees the skeleton: the rest builds and tests without BPF
 $(BUILD)/src/main.o: $(SKELS)
 
-$(BUILD)/kptwatch: $(OBJS)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+# relink when the link flags change (make, then make STATIC=1)
+$(BUILD)/link-flags: FORCE | $(BUILD)
+	@echo '$(LDFLAGS) $(LIBS)' | cmp -s - $@ || echo '$(LDFLAGS) $(LIBS)' > $@
+
+$(BUILD)/kptwatch: $(OBJS) $(BUILD)/link-flags
+	$(CC) $(LDFLAGS) -o $@ $(OBJS) $(LIBS)
 
 $(BUILD)/unit/%: tests/unit/%.c $(LIB_OBJS) $(wildcard tests/unit/*.h) | $(BUILD)/unit
 	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(LIB_OBJS) $(LIBS)

@@ -32,9 +32,9 @@ usage() {
 	err=$("$K" "$@" 2>&1 >/dev/null); rc=$?
 	out=$("$K" "$@" 2>/dev/null)
 	if [ $rc -eq 2 ] && [ "$(wc -l <<<"$err")" -eq 1 ] && [[ $err == kptwatch:* ]] && [ -z "$out" ]; then
-		ok "usage error: $*"
+		ok "usage error: ${*:-(no arguments)}"
 	else
-		nok "usage error: $*" "rc=$rc stderr=$err stdout=$out"
+		nok "usage error: ${*:-(no arguments)}" "rc=$rc stderr=$err stdout=$out"
 	fi
 }
 usage
