@@ -10,13 +10,19 @@
 # (the build tree, bpftool, the kernel cache) is the same path in the guest.
 #
 # Stage 2 runs the command that run.sh wrote to RUN/cmd, in its directory,
-# with stdin from /dev/null and stdout/stderr relayed to the second and third
-# serial ports (which the host streams to run.sh's stdout and stderr), then
-# records the exit status and the kernel log in RUN/share and powers off.
+# with stdin from /dev/null and stdout/stderr as pipes to two relays that
+# copy them into RUN/share (run.sh streams those files while the guest runs),
+# then records the exit status and the kernel log in RUN/share and powers off.
 #
 # Everything this script prints itself goes to the kernel console.
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 self=$0
+# run.sh --append KPTWATCH_INIT_TRACE=1: trace this script on the console,
+# with the guest uptime on each line (where the boot time goes).
+if [ -n "${KPTWATCH_INIT_TRACE:-}" ]; then
+	PS4='+ [$(read -r u _ </proc/uptime 2>/dev/null; echo ${u:-?})] '
+	set -x
+fi
 
 say() {
 	local up=
@@ -74,12 +80,9 @@ stage2() {
 	unset KPTWATCH_RUN
 	export HOME=/root USER=root LOGNAME=root SHELL=/bin/bash TERM=dumb LANG=C.UTF-8
 	echo kptwatch-vm >/proc/sys/kernel/hostname
-	# devtmpfs lacks the fd links that bash's process substitution and
-	# scripts writing to /dev/stderr rely on.
-	ln -s /proc/self/fd /dev/fd
-	ln -s fd/0 /dev/stdin
-	ln -s fd/1 /dev/stdout
-	ln -s fd/2 /dev/stderr
+	# devtmpfs lacks /dev/fd (bash's process substitution needs it) and
+	# /dev/std{in,out,err}; run.sh made them in the run directory.
+	cp -a "$run/dev/." /dev/
 
 	local cwd argv envs entry
 	# shellcheck source=/dev/null
@@ -87,14 +90,12 @@ stage2() {
 	[ ${#envs[@]} -gt 0 ] && export "${envs[@]}"
 	export KPTWATCH_VM=1 KPTWATCH_VM_ENTRY=$entry KPTWATCH_VM_SHARE=$share
 
-	# Raw ttys: no \n -> \r\n, no echo; the host gets the bytes as written.
-	stty -F /dev/ttyS1 raw -echo || fatal "no /dev/ttyS1 for stdout"
-	stty -F /dev/ttyS2 raw -echo || fatal "no /dev/ttyS2 for stderr"
-	# The command sees pipes, as under CI; two relays copy them out.
+	# The command sees pipes, as under CI; two relays copy them to files in
+	# the share, which run.sh streams to its stdout and stderr as they grow.
 	local out_pid err_pid
-	exec 5> >(exec cat >/dev/ttyS1)
+	exec 5> >(exec cat >"$share/stdout")
 	out_pid=$!
-	exec 6> >(exec cat >/dev/ttyS2)
+	exec 6> >(exec cat >"$share/stderr")
 	err_pid=$!
 
 	# The share's mtime stamps are the host's clock: run.sh turns this
@@ -104,7 +105,7 @@ stage2() {
 	echo "$up" >"$share/cmd-start"
 	say "running the command"
 	local status=0
-	(cd "$cwd" && exec "${argv[@]}") </dev/null >&5 2>&6 5>&- 6>&- || status=$?
+	(set +x; cd "$cwd" && exec "${argv[@]}") </dev/null >&5 2>&6 5>&- 6>&- || status=$?
 	exec 5>&- 6>&-
 
 	# Let the relays drain; a daemon the command left behind may hold

@@ -136,8 +136,14 @@ run=$(cd "$run" && pwd -P)
 mkdir -p "$run/share"
 chmod 755 "$run"
 : >"$run/console.log"
-: >"$run/out"
-: >"$run/err"
+: >"$run/share/stdout"
+: >"$run/share/stderr"
+# devtmpfs lacks these links; the guest copies them into its /dev.
+mkdir "$run/dev"
+ln -s /proc/self/fd "$run/dev/fd"
+ln -s /proc/self/fd/0 "$run/dev/stdin"
+ln -s /proc/self/fd/1 "$run/dev/stdout"
+ln -s /proc/self/fd/2 "$run/dev/stderr"
 
 {
 	printf 'cwd=%q\n' "$cwd"
@@ -202,8 +208,6 @@ qemu=(
 	-kernel "$bzimage"
 	-append "${cmdline[*]}"
 	-serial file:"$run/console.log"
-	-serial file:"$run/out"
-	-serial file:"$run/err"
 	-fsdev local,id=root,path=/,security_model=none,readonly=on,multidevs=remap
 	-device virtio-9p-pci,fsdev=root,mount_tag=/dev/root,vectors=0
 	-fsdev local,id=share,path="$run/share",security_model=none,multidevs=remap
@@ -229,9 +233,9 @@ timeout -k 5 "$timeout" "${qemu[@]}" </dev/null >"$run/qemu.log" 2>&1 &
 qpid=$!
 
 tail_pids=
-tail -n +1 -s 0.2 -f --pid=$qpid "$run/out" &
+tail -n +1 -s 0.2 -f --pid=$qpid "$run/share/stdout" &
 tail_pids+=" $!"
-tail -n +1 -s 0.2 -f --pid=$qpid "$run/err" >&2 &
+tail -n +1 -s 0.2 -f --pid=$qpid "$run/share/stderr" >&2 &
 tail_pids+=" $!"
 if [ $verbose = 1 ]; then
 	tail -n +1 -s 0.2 -f --pid=$qpid "$run/console.log" | sed -u 's/\r$//; s/^/console: /' >&2 &
