@@ -285,7 +285,7 @@ int main(int argc, char **argv)
 	if (env.cmd == CMD_TRACE && !env.json)
 		out_trace_header(stdout);
 
-	start = c.t0 = now_ns();
+	start = c.t0 = rr.t0 = now_ns();
 	if (env.duration_ns)
 		deadline = start + env.duration_ns;
 	if (env.interval_ns)

@@ -414,7 +414,7 @@ void out_check(FILE *f, bool json, const struct env *env, const struct plan *p,
 		jw_open(&w, "violations", '[');
 		for (int i = 0; i < rr->nviols; i++) {
 			jw_open(&w, NULL, '{');
-			event_fields(&w, &rr->viols[i].ev, 0, rr->viols[i].ips, rr->viols[i].nips, ks);
+			event_fields(&w, &rr->viols[i].ev, rr->t0, rr->viols[i].ips, rr->viols[i].nips, ks);
 			jw_close(&w, '}');
 		}
 		jw_close(&w, ']');
@@ -455,7 +455,7 @@ void out_check(FILE *f, bool json, const struct env *env, const struct plan *p,
 		return;
 	}
 	for (int i = 0; i < rr->nviols; i++)
-		out_event_text(f, &rr->viols[i].ev, 0, rr->viols[i].ips, rr->viols[i].nips, ks);
+		out_event_text(f, &rr->viols[i].ev, rr->t0, rr->viols[i].ips, rr->viols[i].nips, ks);
 	if (rr->nviols)
 		fputc('\n', f);
 	out_hists_text(f, rr->hists);

@@ -25,6 +25,7 @@ struct run_result {
 	__u64 pending_over_age;		/* older than --max-pending-age */
 	struct viol viols[KPT_MAX_VIOL];
 	int nviols;			/* kept; the counters hold the totals */
+	__u64 t0;			/* start of the run, CLOCK_MONOTONIC ns */
 	__u64 elapsed_ns;
 	bool interrupted;		/* ended by SIGINT/SIGTERM */
 	bool cmd_ran;

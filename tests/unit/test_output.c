@@ -112,6 +112,7 @@ static void fill(struct run_result *rr)
 	rr->viols[0].nips = 2;
 	rr->nviols = 1;
 	rr->elapsed_ns = 1500000000;
+	rr->t0 = 2000000000;
 }
 
 static void test_hist_json(void)
@@ -165,6 +166,7 @@ static void test_check_json(void)
 	CHECK(strchr(buf, '\n') == buf + strlen(buf) - 1, "one document, one line");
 	CHECK(jq(".verdict == \"failed\" and .exit_code == 1 and .violations_total == 1", buf) == 0,
 	      "verdict: %s", buf);
+	CHECK(jq(".violations[0].rel_ns == 1000", buf) == 0, "times relative to the run's start");
 	CHECK(jq(".violations[0].stack == [\"pmd_free_pte_page+0x14\",\"__free_pages+0x10\"]", buf) == 0,
 	      "symbolized stack");
 	CHECK(jq(".command_run.exit_code == 1 and .command_run.argv[2] == \"exit 1\" and "
