@@ -360,6 +360,7 @@ int main(int argc, char **argv)
 			jw_str(&w, "event", "summary");
 			jw_u64(&w, "elapsed_ns", rr.elapsed_ns);
 			out_counters_json(&w, "counters", rr.counters);
+			out_pending_json(&w, &rr, 0);
 			jw_close(&w, '}');
 			jw_end(&w);
 		} else {
@@ -383,8 +384,12 @@ int main(int argc, char **argv)
 		if (env.json) {
 			out_hist_json(stdout, &rr, ivals);
 		} else if (!env.interval_ns) {
+			char a[16];
+
 			out_hists_text(stdout, rr.hists);
 			out_counters_text(stdout, rr.counters);
+			printf("pending at the end: %llu, oldest %s\n", (unsigned long long)rr.pending,
+			       fmt_value(a, sizeof(a), rr.pending_oldest_ns, true));
 		}
 		code = EXIT_CLEAN;
 		break;

@@ -358,6 +358,19 @@ void out_counters_text(FILE *f, const __u64 *c)
 		fputc('\n', f);
 }
 
+void out_pending_json(struct jw *w, const struct run_result *rr, __u64 max_age)
+{
+	jw_open(w, "pending", '{');
+	jw_u64(w, "count", rr->pending);
+	jw_u64(w, "oldest_ns", rr->pending_oldest_ns);
+	jw_u64(w, "over_age", rr->pending_over_age);
+	if (max_age)
+		jw_u64(w, "max_age_ns", max_age);
+	else
+		jw_null(w, "max_age_ns");
+	jw_close(w, '}');
+}
+
 void out_hist_json(FILE *f, const struct run_result *rr, const char *intervals)
 {
 	struct jw w;
@@ -376,6 +389,7 @@ void out_hist_json(FILE *f, const struct run_result *rr, const char *intervals)
 	}
 	out_hists_json(&w, "metrics", rr->hists);
 	out_counters_json(&w, "counters", rr->counters);
+	out_pending_json(&w, rr, 0);
 	jw_close(&w, '}');
 	jw_end(&w);
 }
@@ -418,15 +432,7 @@ void out_check(FILE *f, bool json, const struct env *env, const struct plan *p,
 			jw_close(&w, '}');
 		}
 		jw_close(&w, ']');
-		jw_open(&w, "pending", '{');
-		jw_u64(&w, "count", rr->pending);
-		jw_u64(&w, "oldest_ns", rr->pending_oldest_ns);
-		jw_u64(&w, "over_age", rr->pending_over_age);
-		if (env->max_pending_age_ns)
-			jw_u64(&w, "max_age_ns", env->max_pending_age_ns);
-		else
-			jw_null(&w, "max_age_ns");
-		jw_close(&w, '}');
+		out_pending_json(&w, rr, env->max_pending_age_ns);
 		jw_open(&w, "limits", '{');
 		for (int m = 0; m < KPT_LAT_METRICS; m++)
 			if (env->max_ns[m])

@@ -38,6 +38,7 @@ void out_hists_text(FILE *f, const struct kpt_hist *hists);
 void out_hists_json(struct jw *w, const char *key, const struct kpt_hist *hists);
 void out_counters_json(struct jw *w, const char *key, const __u64 *counters);
 void out_counters_text(FILE *f, const __u64 *counters);
+void out_pending_json(struct jw *w, const struct run_result *rr, __u64 max_age);
 
 /* hist --json: one document; intervals is a JSON array body or NULL. */
 void out_hist_json(FILE *f, const struct run_result *rr, const char *intervals);
