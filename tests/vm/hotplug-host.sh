@@ -35,11 +35,20 @@ coproc QMP { exec socat - UNIX-CONNECT:"$sock"; }
 qin=${QMP[1]}
 qout=${QMP[0]}
 deleted=" "
+refused=" "
 
 note_event() {
 	say "event: $1"
 	if [[ $1 == *DEVICE_DELETED* && $1 =~ \"device\":\ *\"([^\"]+)\" ]]; then
 		deleted+="${BASH_REMATCH[1]} "
+	fi
+	# The guest answers an eject request (_OST source 3) with status 0x84
+	# (in progress) or 0 (done); anything else means it refused.
+	if [[ $1 == *ACPI_DEVICE_OST* && $1 =~ \"device\":\ *\"([^\"]+)\".*\"source\":\ *3,\ *\"status\":\ *([0-9]+) ]]; then
+		case ${BASH_REMATCH[2]} in
+		0 | 132) ;;
+		*) refused+="${BASH_REMATCH[1]}=${BASH_REMATCH[2]} " ;;
+		esac
 	fi
 }
 
@@ -75,6 +84,7 @@ wait_deleted() {
 	local name=$1 deadline=$((SECONDS + eject_timeout)) line
 	while [ $SECONDS -lt $deadline ]; do
 		[[ $deleted == *" $name "* ]] && return 0
+		[[ $refused == *" $name="* ]] && return 2
 		kill -0 "$qpid" 2>/dev/null || return 1
 		if qmp_read 1; then
 			note_event "$line"
@@ -115,9 +125,19 @@ serve() {
 		ack "$n" "ok plugged $name $bytes"
 		;;
 	unplug)
+		# Forget an earlier refusal of this DIMM.
+		local r keep=" "
+		for r in $refused; do [[ $r == "$name="* ]] || keep+="$r "; done
+		refused=$keep
 		qmp "{\"execute\": \"device_del\", \"arguments\": {\"id\": \"$name\"}}" ||
 			{ ack "$n" "error device_del $name failed$(why)"; return; }
-		if ! wait_deleted "$name"; then
+		local rc=0 st
+		wait_deleted "$name" || rc=$?
+		if [ $rc = 2 ]; then
+			st=${refused##*" $name="}
+			ack "$n" "error guest refused to eject $name (ACPI _OST status ${st%% *})"
+			return
+		elif [ $rc != 0 ]; then
 			ack "$n" "error guest did not eject $name within $eject_timeout s"
 			return
 		fi
