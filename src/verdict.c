@@ -185,8 +185,9 @@ int verdict_compute(const struct env *env, const struct plan *p,
 	}
 	if (c[KPT_C_WALK_TRUNC]) {
 		incomplete = true;
-		add(v, R_INCOMPLETE, "%llu page list or table walk(s) stopped early: pages "
-		    "went untracked", (unsigned long long)c[KPT_C_WALK_TRUNC]);
+		add(v, R_INCOMPLETE, "%llu page list or table walk(s) stopped early, or page(s) "
+		    "that did not decode to a pfn: pages went untracked",
+		    (unsigned long long)c[KPT_C_WALK_TRUNC]);
 	}
 	for (int i = 0; p && i < PP_MAX; i++) {
 		const struct plan_point *pt = &p->pts[i];
