@@ -203,6 +203,10 @@ static void choose(const struct plan_input *in, struct plan_point *pt)
 	}
 	if (in->kprobes && pt->nsyms > 0) {
 		pt->method = METH_KPROBE;
+		/* two specialisations of one function: calls to the other go unseen */
+		if (clone && pt->nsyms > 1)
+			snprintf(pt->why + strlen(pt->why), sizeof(pt->why) - strlen(pt->why),
+				 "; %d clones, only %s watched", pt->nsyms, pt->sym);
 		return;
 	}
 	pt->method = METH_MISSING;

@@ -211,6 +211,23 @@ static void test_demote(void)
 	CHECK(plan_demote(&p, "fentry_nonexistent", -EINVAL) < 0, "unknown point");
 }
 
+static void test_two_clones(void)
+{
+	struct plan_input in;
+	struct plan p;
+
+	input(&in, "unpatched", true, 0);
+	ksyms_free(ks);
+	ks = ksyms_parse("ffffffff81086120 t free_pagetable.constprop.0\n"
+			 "ffffffff81086400 t free_pagetable.constprop.1\n"
+			 "ffffffff81084c40 T pmd_free_pte_page\n");
+	in.ksyms = ks;
+	plan_build(&in, &p);
+	CHECK(p.pts[PP_FREE_PAGETABLE].method == METH_KPROBE &&
+	      strstr(p.pts[PP_FREE_PAGETABLE].why, "2 clones, only free_pagetable.constprop.0"),
+	      "second clone reported: %s", p.pts[PP_FREE_PAGETABLE].why);
+}
+
 static void test_resolve(void)
 {
 	struct ksyms *k = ksyms_parse(
@@ -244,6 +261,7 @@ int main(void)
 	RUN(test_missing_inval);
 	RUN(test_mixed_and_drop);
 	RUN(test_demote);
+	RUN(test_two_clones);
 	RUN(test_resolve);
 	ksyms_free(ks);
 	return unit_done();
