@@ -10,6 +10,8 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
+_Static_assert(KPT_TEST_LIST_WALK == KPT_LIST_MAX, "testrun.h out of date");
+
 /* A fake PMD table for KPT_TOP_PMD_TABLE: map memory is kernel memory. */
 struct kpt_test_table {
 	__u64 e[KPT_TEST_TABLE_ENTRIES];
@@ -22,7 +24,53 @@ struct {
 	__type(value, struct kpt_test_table);
 } test_table SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct kpt_test_list);
+} test_list SEC(".maps");
+
 __u64 test_out;
+
+/*
+ * Link n fake ptdescs into l->head through pt_list, then walk them. With
+ * cycle set the last one points back at the first instead of the head,
+ * a list the walk must give up on.
+ */
+static __always_inline int test_ptdesc_list(__u64 now, __u64 task, __u64 n,
+					    __u64 cycle)
+{
+	__u64 off = bpf_core_field_offset(struct ptdesc, pt_list);
+	struct kpt_test_list *l;
+	void *prev, *first;
+	__u64 addr, shift;
+	__u32 zero = 0;
+	int i;
+
+	l = bpf_map_lookup_elem(&test_list, &zero);
+	if (!l || n > KPT_TEST_LIST_MAX || off > 48)
+		return -1;
+	/* The address as a number: through memory, not a pointer cast. */
+	l->scratch = (__u64)l->pages;
+	addr = KPT_READ_ONCE(l->scratch) + off - kpt_vmemmap_base();
+	shift = (64 - (addr & 63)) & 63;	/* pt_list on a 64-byte unit */
+	l->pt_list_off = off;
+
+	first = (void *)l->pages + shift + off;
+	prev = l->head;
+	for (i = 0; i < KPT_TEST_LIST_MAX && i < n; i++) {
+		void *page = (void *)l->pages + shift + i * 64;
+
+		*(void **)prev = page + off;	/* prev->next */
+		l->page_addr[i] = (__u64)page;
+		prev = page + off;
+	}
+	/* last->next: the head, or the first node for a cycle */
+	*(void **)prev = cycle && n ? first : (void *)l->head;
+	return kpt_point_ptdesc_list(now, task, (__u64)l->head,
+				     KPT_PT_ASYNC_FREE_LIST, KPT_STACK_NONE);
+}
 
 SEC("raw_tp")
 int testrun(__u64 *ctx)
@@ -58,6 +106,8 @@ int testrun(__u64 *ctx)
 	case KPT_TOP_PAGE_TO_PFN:
 		test_out = kpt_page_to_pfn(a0);
 		return 0;
+	case KPT_TOP_PTDESC_LIST:
+		return test_ptdesc_list(now, task, a0, a1);
 	}
 	return -1;
 }

@@ -19,6 +19,29 @@ enum kpt_test_op {
 	KPT_TOP_PMD_TABLE,	/* pud value, addr: as pud_free_pmd_page(),
 				 * the PMD table is test_table's value */
 	KPT_TOP_PAGE_TO_PFN,	/* struct page address -> test_out */
+	KPT_TOP_PTDESC_LIST,	/* n (<= KPT_TEST_LIST_MAX), cycle: builds a
+				 * list of n fake ptdescs in test_list and
+				 * walks it as
+				 * kernel_pgtable_async_free_page_list() */
+};
+
+#define KPT_TEST_LIST_MAX	3
+#define KPT_TEST_LIST_WALK	4096	/* decode.bpf.h's KPT_LIST_MAX */
+
+/*
+ * test_list's value. The program links the fake ptdescs through pt_list
+ * (wherever CO-RE puts it, reported in pt_list_off) and records their
+ * addresses in page_addr, so the test can work out the pfns the walk must
+ * have queued. It places them so that each pt_list starts a new 64-byte
+ * "struct page" unit: a walk that forgot to step back from pt_list to the
+ * ptdesc would compute the next pfn.
+ */
+struct kpt_test_list {
+	__u64 head[2];				/* struct list_head */
+	__u64 pt_list_off;
+	__u64 scratch;
+	__u64 page_addr[KPT_TEST_LIST_MAX];
+	__u64 pages[KPT_TEST_LIST_MAX + 1][8];	/* struct page: 64 bytes */
 };
 
 #define KPT_TEST_NARGS		9

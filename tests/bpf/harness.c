@@ -68,8 +68,10 @@ int tb_open(struct tb *t, const struct tb_opts *o)
 	}
 	if (o && o->pending_max)
 		bpf_map__set_max_entries(t->skel->maps.pending, o->pending_max);
-	if (o)
+	if (o) {
 		t->skel->rodata->emit_live = o->emit_live;
+		t->skel->rodata->vmemmap_base_hint = o->vmemmap_hint;
+	}
 	err = testrun_bpf__load(t->skel);
 	if (err) {
 		snprintf(t->why, sizeof(t->why), "load: %s", strerror(-err));

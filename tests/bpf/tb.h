@@ -31,6 +31,7 @@ struct tb {
 struct tb_opts {
 	__u32 pending_max;	/* 0: default */
 	bool emit_live;
+	__u64 vmemmap_hint;	/* 0: what the program finds */
 };
 
 struct tb_kv {

@@ -814,6 +814,61 @@ static int decode_page_to_pfn(struct tb *t)
 
 #define CASE(f, ...) { .name = #f, .fn = f, .opts = { __VA_ARGS__ } }
 
+/*
+ * kernel_pgtable_async_free_page_list(): every ptdesc on the list, found
+ * through pt_list. The fake ptdescs live in a map, so vmemmap_base is
+ * hinted to the bottom of the kernel half and the pfns are whatever
+ * their addresses make of it.
+ */
+#define LIST_HINT	0xffff800000000000ULL
+
+static int decode_ptdesc_list(struct tb *t)
+{
+	struct kpt_test_list l;
+	struct kpt_pending p;
+	__u32 zero = 0;
+	int i;
+
+	/* An empty list queues nothing and is not a truncated walk. */
+	EXPECT_EQ(t, tb_run(t, 0, KPT_TOP_PTDESC_LIST, 1000, 0x100, 0, 0, 0,
+			    0, 0, 0), 0);
+	WANT_COUNTERS(t, { KPT_C_WALK_TRUNC, 0 });
+
+	EXPECT_EQ(t, tb_run(t, 0, KPT_TOP_PTDESC_LIST, 2000, 0x100,
+			    KPT_TEST_LIST_MAX, 0, 0, 0, 0, 0), 0);
+	EXPECT_EQ(t, bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.test_list),
+					 &zero, &l), 0);
+	EXPECT_EQ(t, tb_pending_count(t), KPT_TEST_LIST_MAX);
+	EXPECT_TRUE(t, l.pt_list_off > 0 && l.pt_list_off < 64);
+	for (i = 0; i < KPT_TEST_LIST_MAX; i++) {
+		EXPECT_TRUE(t, l.page_addr[i] > LIST_HINT);
+		EXPECT_EQ(t, (l.page_addr[i] + l.pt_list_off - LIST_HINT) % 64,
+			  0);
+		EXPECT_EQ(t, tb_pending(t, (l.page_addr[i] - LIST_HINT) / 64,
+					&p), 0);
+		EXPECT_EQ(t, p.q_ts, 2000);
+		EXPECT_EQ(t, p.point, KPT_PT_ASYNC_FREE_LIST);
+		EXPECT_EQ(t, p.order, 0);
+		EXPECT_EQ(t, p.va_start, 0);
+	}
+	WANT_COUNTERS(t, { KPT_C_QUEUED, KPT_TEST_LIST_MAX },
+		      { PT(KPT_PT_ASYNC_FREE_LIST), KPT_TEST_LIST_MAX });
+	return 0;
+}
+
+/* A list that never comes back to its head: bounded, and counted. */
+static int decode_ptdesc_list_cycle(struct tb *t)
+{
+	tb_run(t, 0, KPT_TOP_PTDESC_LIST, 1000, 0x100, KPT_TEST_LIST_MAX, 1,
+	       0, 0, 0, 0);
+	EXPECT_EQ(t, tb_pending_count(t), KPT_TEST_LIST_MAX);
+	WANT_COUNTERS(t, { KPT_C_QUEUED, KPT_TEST_LIST_MAX },
+		      { KPT_C_REQUEUED, KPT_TEST_LIST_WALK - KPT_TEST_LIST_MAX },
+		      { KPT_C_WALK_TRUNC, 1 },
+		      { PT(KPT_PT_ASYNC_FREE_LIST), KPT_TEST_LIST_WALK });
+	return 0;
+}
+
 const struct tb_case tb_rule_cases[] = {
 	CASE(clean_enqueue_inval_free),
 	CASE(violation_enqueue_free),
@@ -844,6 +899,8 @@ const struct tb_case tb_rule_cases[] = {
 	CASE(decode_pmd_entry),
 	CASE(decode_pmd_table),
 	CASE(decode_page_to_pfn),
+	CASE(decode_ptdesc_list, .vmemmap_hint = LIST_HINT),
+	CASE(decode_ptdesc_list_cycle, .vmemmap_hint = LIST_HINT),
 };
 
 const int tb_rule_ncases = sizeof(tb_rule_cases) / sizeof(tb_rule_cases[0]);
