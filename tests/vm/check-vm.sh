@@ -8,7 +8,10 @@
 # (tests/kmod/guest-check.sh: vmap/pte frees counted from the kernel's side,
 # 2-vCPU churn) and the memory hot-remove scenario (guest-hotplug.sh check).
 # -debug entries (KASAN, lockdep, DEBUG_VM, page poisoning, debug_pagealloc)
-# churn longer; every run fails on a kernel splat (run.sh's scan).
+# churn longer; every run fails on a kernel splat (run.sh's scan). On the first
+# entry that boots it also tests the runner itself (CMD's status and output,
+# timeout, a WARNING and a panic in the kernel log) and that the hot-remove
+# check fails when the guest refuses the eject.
 #
 # Entries: the arguments, else $KPTWATCH_VM_ENTRIES (space separated), else
 # 6.12, 7.3, 6.12-patched (when patches/linux-6.12/*.patch exist) and the
@@ -71,6 +74,53 @@ guest() {
 	boot=$(stat_of "$log.stats" boot_seconds)
 }
 
+# The runner's own behaviour, once, on the first entry that boots: each of
+# these must be able to fail, so each asserts an exact exit status.
+runner_tests() {
+	local entry=$1 logs=$2 log
+	log=$logs/runner-status.log
+	guest "$entry" status "$log" --no-keep "$entry" -- sh -c 'echo to-stdout; echo to-stderr >&2; exit 3'
+	if [ $rc = 3 ] && grep -qx to-stdout "$log" && grep -qx to-stderr "$log"; then
+		ok "$entry runner: CMD's exit status (3) and output come back"
+	else
+		bad "$entry runner: wanted exit 3 and CMD's output, got exit $rc"; show_log "$log"
+	fi
+	log=$logs/runner-timeout.log
+	"$VM_DIR/run.sh" --no-keep --timeout 30 "$entry" -- sleep 600 >"$log" 2>&1
+	rc=$?
+	if [ $rc = 124 ] && grep -q 'TIMEOUT after 30 s' "$log"; then
+		ok "$entry runner: --timeout 30 kills the guest, exit 124"
+	else
+		bad "$entry runner: timeout: wanted exit 124, got $rc"; show_log "$log"
+	fi
+	log=$logs/runner-warning.log
+	guest "$entry" warning "$log" --no-keep "$entry" -- sh -c \
+		'echo "WARNING: CPU: 0 PID: 1 at check-vm/injected.c:1 check_vm+0x0/0x0" >/dev/kmsg'
+	if [ $rc = 123 ] && grep -q 'splat 1: WARNING' "$log"; then
+		ok "$entry runner: a WARNING in the kernel log fails the run (123) although CMD passed"
+	else
+		bad "$entry runner: injected WARNING: wanted exit 123, got $rc"; show_log "$log"
+	fi
+	log=$logs/runner-crash.log
+	guest "$entry" crash "$log" --no-keep "$entry" -- sh -c 'echo c >/proc/sysrq-trigger'
+	if [ $rc = 123 ] && grep -q 'splat 1: PANIC' "$log"; then
+		ok "$entry runner: a kernel panic (sysrq-c) fails the run (123) with the splat printed"
+	else
+		bad "$entry runner: sysrq crash: wanted exit 123, got $rc"; show_log "$log"
+	fi
+	# The hot-remove check must fail when the DIMM stays.
+	log=$logs/hotplug-refused.log
+	guest "$entry" hotplug-refused "$log" --no-keep --hotplug "$entry" -- sh -c \
+		'echo 0 >/sys/firmware/acpi/hotplug/memory/enabled && exec "$0" check dimm0 512M' "$VM_DIR/guest-hotplug.sh"
+	if [ $rc = 1 ] && grep -q '^FAIL hotplug unplug dimm0' "$log"; then
+		ok "$entry hot-remove negative: the check fails when the guest refuses the eject"
+	else
+		bad "$entry hot-remove negative: wanted exit 1 and FAIL hotplug unplug, got exit $rc"; show_log "$log"
+	fi
+}
+
+runner_tested=
+
 for entry in "${entries[@]}"; do
 	case "$entry" in
 	*-patched*)
@@ -115,6 +165,10 @@ for entry in "${entries[@]}"; do
 		show_log "$logs/boot.log"
 		skip "$entry kmod, hotplug: the kernel does not boot"
 		continue
+	fi
+	if [ -z "$runner_tested" ]; then
+		runner_tests "$entry" "$logs"
+		runner_tested=$entry
 	fi
 
 	# --- test module: kernel-side counted frees, 2-vCPU churn ---

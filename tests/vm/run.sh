@@ -27,6 +27,7 @@
 #   --ignore-splat ERE waive splats matching ERE (see scan-splats.sh)
 #   --stats FILE      write key=value results (boot time, status, ...)
 #   --keep            keep the run directory (kept anyway on failure)
+#   --no-keep         remove it even on failure
 #   -v, --verbose     also stream the kernel console to stderr
 #
 # Exit status: CMD's own status when the run was clean, otherwise
@@ -49,7 +50,7 @@ fail() {
 }
 
 usage() {
-	sed -n '4,39p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '4,38p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 build_args=()
@@ -92,6 +93,7 @@ while [ $# -gt 0 ]; do
 	--ignore-splat) need "$@"; splat_ignore+=(--ignore "$2"); shift 2 ;;
 	--stats) need "$@"; stats=$2; shift 2 ;;
 	--keep) keep=1; shift ;;
+	--no-keep) keep=-1; shift ;;
 	-v | --verbose) verbose=1; shift ;;
 	-h | --help) usage; exit 0 ;;
 	--) fail "no ENTRY before --" ;;
@@ -329,7 +331,7 @@ if [ -n "$stats" ]; then
 	} >"$stats"
 fi
 
-if [ $keep = 1 ] || { [ "$exit_code" -ge $EXIT_SPLAT ] && [ "$exit_code" -le $EXIT_NOSTATUS ]; }; then
+if [ $keep = 1 ] || { [ $keep = 0 ] && [ "$exit_code" -ge $EXIT_SPLAT ] && [ "$exit_code" -le $EXIT_NOSTATUS ]; }; then
 	log "$entry: run directory kept: $run (console.log, dmesg in share/)"
 else
 	rm -rf "$run"
