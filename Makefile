@@ -39,6 +39,8 @@ BPFT_SRCS := $(wildcard tests/bpf/*.c)
 
 .PHONY: all deps check check-unit check-bpf check-vm clean FORCE
 .DELETE_ON_ERROR:
+# Keep the BPF objects: the skeleton embeds them, and tests/bpf load them too.
+.SECONDARY: $(BPF_OBJS)
 
 all: $(BUILD)/kptwatch
 
