@@ -51,7 +51,10 @@ kmake() {
 log=$dst/build.log
 redirect=""
 if ! kmake "" >"$log" 2>&1; then
-	undef=$(sed -n 's/^ERROR: modpost: "\([A-Za-z0-9_]*\)" .* undefined!$/\1/p' "$log" | sort -u)
+	# 6.12: ERROR: modpost: "SYM" [M.ko] undefined!
+	# 7.x:  ERROR: modpost: M.ko: symbol 'SYM' undefined!
+	undef=$(sed -n -e 's/^ERROR: modpost: "\([A-Za-z0-9_]*\)" .* undefined!$/\1/p' \
+		-e "s/^ERROR: modpost: .*: symbol '\([A-Za-z0-9_]*\)' undefined!\$/\1/p" "$log" | sort -u)
 	[ -n "$undef" ] || { cat "$log" >&2; die "build failed"; }
 	for s in $undef; do
 		case " $redirectable " in
