@@ -50,6 +50,9 @@ fatal() {
 }
 
 stage1() {
+	# /proc first: `mount -a` consults /proc/self/mountinfo and skips every
+	# entry when it cannot read one.
+	mount -t proc proc /proc || fatal "cannot mount /proc"
 	say "stage 1"
 	run=${KPTWATCH_RUN:-}
 	[ -n "$run" ] || fatal "no KPTWATCH_RUN= on the kernel command line"
@@ -64,7 +67,7 @@ stage1() {
 	mkdir -p $base/upper $base/work $base/root || fatal "mkdir on the tmpfs failed"
 	# The upper tmpfs has no xattrs, so overlayfs runs without index,
 	# metacopy and redirect_dir; fine for a throw-away root.
-	mount -a --fstab "$run/fstab" || say "some mounts of $run/fstab failed (see above)"
+	mount -a ${KPTWATCH_INIT_TRACE:+-v} --fstab "$run/fstab" || say "some mounts of $run/fstab failed (see above)"
 	[ -d $base/root/proc/self ] || fatal "the overlay root or its /proc is missing"
 	[ -d "$base/root$run/share" ] || fatal "the run share is missing"
 	share=$run/share

@@ -165,7 +165,6 @@ ln -s /proc/self/fd/2 "$run/dev/stderr"
 r=/run/kptwatch-vm/root
 p9=trans=virtio,version=9p2000.L,cache=none,msize=262144
 cat >"$run/fstab" <<FSTAB
-proc /proc proc defaults 0 0
 overlay $r overlay lowerdir=/,upperdir=/run/kptwatch-vm/upper,workdir=/run/kptwatch-vm/work 0 0
 proc $r/proc proc defaults 0 0
 sysfs $r/sys sysfs defaults 0 0
