@@ -148,7 +148,7 @@ for entry in "${entries[@]}"; do
 	if [ $was_built = built ] && [ "${KPTWATCH_VM_EXPECT_CACHED:-0}" = 1 ]; then
 		bad "$entry build: rebuilt although the cache should hold it (built in $secs s)"
 	elif [ $was_built = built ]; then
-		ok "$entry build: built in $secs s (cold) -> $dir"
+		ok "$entry build: built by this run in $secs s -> $dir"
 	else
 		ok "$entry build: cached, nothing rebuilt (cold build took $secs s)"
 	fi
