@@ -224,6 +224,11 @@ cleanup() {
 		kill "$p" 2>/dev/null || true
 	done
 	[ -n "${qpid:-}" ] && kill "$qpid" 2>/dev/null || true
+	# Interrupted before the verdict: drop the run directory unless --keep.
+	if [ -n "${qpid:-}" ] && [ $keep != 1 ]; then
+		sleep 1
+		rm -rf "$run"
+	fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
