@@ -150,7 +150,7 @@ for entry in "${entries[@]}"; do
 	elif [ $was_built = built ]; then
 		ok "$entry build: built by this run in $secs s -> $dir"
 	else
-		ok "$entry build: cached, nothing rebuilt (cold build took $secs s)"
+		ok "$entry build: cached, nothing rebuilt (its build took $secs s)"
 	fi
 
 	# --- boot: the kernel we built is the one that runs, with BTF ---
