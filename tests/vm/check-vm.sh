@@ -67,7 +67,7 @@ stat_of() { sed -n "s/^$2=//p" "$1" 2>/dev/null; }
 # guest ENTRY NAME LOG [run.sh options] -- CMD...: one run.sh run, logged.
 # Sets $rc and $boot.
 guest() {
-	local entry=$1 name=$2 log=$3
+	local entry=$1 log=$3 # $2: a name for the reader
 	shift 3
 	rc=0
 	"$VM_DIR/run.sh" --stats "$log.stats" --timeout "$run_timeout" "$@" >"$log" 2>&1 || rc=$?

@@ -113,8 +113,7 @@ stage2() {
 
 	# Let the relays drain; a daemon the command left behind may hold
 	# the pipes open, so do not wait for ever.
-	local i
-	for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+	for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
 		kill -0 $out_pid 2>/dev/null || kill -0 $err_pid 2>/dev/null || break
 		sleep 0.1
 	done

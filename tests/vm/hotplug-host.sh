@@ -67,7 +67,7 @@ qmp() {
 	local line deadline=$((SECONDS + 60))
 	say "-> $1"
 	reply='{"error": "no reply from QEMU"}'
-	printf '%s\n' "$1" >&"$qin" 2>/dev/null || { say "<- (QMP closed)"; return 1; }
+	printf "%s\n" "$1" 1>&"$qin" || { say "<- (QMP closed)"; return 1; }
 	while [ $SECONDS -lt $deadline ]; do
 		qmp_read 5 || { [ $? = 2 ] && break; continue; }
 		case "$line" in
