@@ -172,6 +172,7 @@ for entry in "${entries[@]}"; do
 	fi
 
 	# --- test module: kernel-side counted frees, 2-vCPU churn ---
+	ko=
 	if [ ! -x "$TOP_DIR/tests/kmod/build.sh" ] || [ ! -x "$TOP_DIR/tests/kmod/guest-check.sh" ]; then
 		skip "$entry kmod: tests/kmod/build.sh or guest-check.sh missing"
 	elif ! ko=$("$TOP_DIR/tests/kmod/build.sh" "$dir" 2>"$logs/kmod-build.err"); then
@@ -190,6 +191,24 @@ for entry in "${entries[@]}"; do
 		esac
 		grep '^SKIP' "$logs/kmod.log" | sed "s/^SKIP /SKIP $entry kmod /"
 	fi
+
+	# --- the series with DEBUG_VM: its own counters prove the deferral ---
+	case "$entry" in
+	*-patched-debug)
+		if [ -n "${ko:-}" ]; then
+			guest "$entry" deferral "$logs/deferral.log" --hotplug "$entry" -- "$VM_DIR/guest-deferral.sh" "$ko"
+			summary=$(grep '^deferral: [0-9]* passed' "$logs/deferral.log" | tail -n1)
+			grep '^# ' "$logs/deferral.log" | sed "s/^# /    $entry deferral: /"
+			case $rc in
+			0) ok "$entry deferral: ${summary#deferral: }" ;;
+			123) bad "$entry deferral: kernel splat ($summary)"; sed -n '/^--- splat/,/^--- end of splat/p' "$logs/deferral.log" | head -n 60 | sed 's/^/    | /' ;;
+			*) bad "$entry deferral: run.sh exit $rc (${summary:-no summary})"; grep -E '^(FAIL|run\.sh:)' "$logs/deferral.log" | head -n 30 | sed 's/^/    | /' ;;
+			esac
+		else
+			bad "$entry deferral: no test module to drive frees"
+		fi
+		;;
+	esac
 
 	# --- memory hot-remove: a pc-dimm onlined, then ejected through ACPI ---
 	guest "$entry" hotplug "$logs/hotplug.log" --hotplug "$entry" -- "$VM_DIR/guest-hotplug.sh" check dimm0 512M
