@@ -87,6 +87,16 @@ static void wrap(FILE *f, int indent, int cont, const char *text)
 	}
 }
 
+/* Every JSON document opens the same way, so consumers can tell them apart. */
+static void doc_open(struct jw *w, FILE *f, const char *command)
+{
+	jw_init(w, f);
+	jw_open(w, NULL, '{');
+	jw_str(w, "tool", "kptwatch");
+	jw_str(w, "version", KPT_VERSION);
+	jw_str(w, "command", command);
+}
+
 void out_probe(FILE *f, bool json, const struct plan *p, const struct probe_info *pi, int code)
 {
 	char fb[64], line[320];
@@ -94,11 +104,7 @@ void out_probe(FILE *f, bool json, const struct plan *p, const struct probe_info
 	if (json) {
 		struct jw w;
 
-		jw_init(&w, f);
-		jw_open(&w, NULL, '{');
-		jw_str(&w, "tool", "kptwatch");
-		jw_str(&w, "version", KPT_VERSION);
-		jw_str(&w, "command", "probe");
+		doc_open(&w, f, "probe");
 		jw_str(&w, "kernel", pi->release);
 		jw_str(&w, "btf", pi->btf_source);
 		out_plan_json(&w, "plan", p);
@@ -375,11 +381,7 @@ void out_hist_json(FILE *f, const struct run_result *rr, const char *intervals)
 {
 	struct jw w;
 
-	jw_init(&w, f);
-	jw_open(&w, NULL, '{');
-	jw_str(&w, "tool", "kptwatch");
-	jw_str(&w, "version", KPT_VERSION);
-	jw_str(&w, "command", "hist");
+	doc_open(&w, f, "hist");
 	jw_u64(&w, "elapsed_ns", rr->elapsed_ns);
 	jw_bool(&w, "interrupted", rr->interrupted);
 	if (intervals) {
@@ -406,11 +408,7 @@ void out_check(FILE *f, bool json, const struct env *env, const struct plan *p,
 	if (json) {
 		struct jw w;
 
-		jw_init(&w, f);
-		jw_open(&w, NULL, '{');
-		jw_str(&w, "tool", "kptwatch");
-		jw_str(&w, "version", KPT_VERSION);
-		jw_str(&w, "command", "check");
+		doc_open(&w, f, "check");
 		jw_str(&w, "verdict", verdict_name(v->code));
 		jw_i64(&w, "exit_code", v->code);
 		jw_u64(&w, "elapsed_ns", rr->elapsed_ns);
