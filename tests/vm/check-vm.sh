@@ -69,8 +69,11 @@ stat_of() { sed -n "s/^$2=//p" "$1" 2>/dev/null; }
 guest() {
 	local entry=$1 log=$3 # $2: a name for the reader
 	shift 3
+	local mem=()
 	rc=0
-	"$VM_DIR/run.sh" --stats "$log.stats" --timeout "$run_timeout" "$@" >"$log" 2>&1 || rc=$?
+	# KASAN's shadow of vmap_pud's 1 GiB window alone is 128 MiB.
+	case "$entry" in *-debug) mem=(-m 2G) ;; esac
+	"$VM_DIR/run.sh" --stats "$log.stats" --timeout "$run_timeout" "${mem[@]}" "$@" >"$log" 2>&1 || rc=$?
 	boot=$(stat_of "$log.stats" boot_seconds)
 }
 
