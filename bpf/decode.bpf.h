@@ -30,38 +30,38 @@ __u64 page_offset_seen;
 #define KPT_PFN_INVALID		(~0ULL)
 #define KPT_LIST_MAX		4096	/* ptdescs per list walk */
 
-static __always_inline __u64 kpt_vmemmap_base(void)
+/*
+ * A layout base: the hint user space set, else the kernel variable read once
+ * through its weak ksym (absent: the non-randomized default), cached.
+ */
+static __always_inline __u64 kpt_layout_base(__u64 hint, __u64 *seen, const void *sym,
+					      __u64 dflt)
 {
-	__u64 v = vmemmap_base_hint;
+	__u64 v = hint;
 
 	if (v)
 		return v;
-	v = KPT_READ_ONCE(vmemmap_base_seen);
+	v = KPT_READ_ONCE(*seen);
 	if (v)
 		return v;
-	if (&vmemmap_base)
-		bpf_probe_read_kernel(&v, sizeof(v), &vmemmap_base);
+	if (sym)
+		bpf_probe_read_kernel(&v, sizeof(v), sym);
 	if (!v)
-		v = KPT_DEFAULT_VMEMMAP_BASE;
-	KPT_WRITE_ONCE(vmemmap_base_seen, v);
+		v = dflt;
+	KPT_WRITE_ONCE(*seen, v);
 	return v;
+}
+
+static __always_inline __u64 kpt_vmemmap_base(void)
+{
+	return kpt_layout_base(vmemmap_base_hint, &vmemmap_base_seen, &vmemmap_base,
+			       KPT_DEFAULT_VMEMMAP_BASE);
 }
 
 static __always_inline __u64 kpt_page_offset(void)
 {
-	__u64 v = page_offset_hint;
-
-	if (v)
-		return v;
-	v = KPT_READ_ONCE(page_offset_seen);
-	if (v)
-		return v;
-	if (&page_offset_base)
-		bpf_probe_read_kernel(&v, sizeof(v), &page_offset_base);
-	if (!v)
-		v = KPT_DEFAULT_PAGE_OFFSET;
-	KPT_WRITE_ONCE(page_offset_seen, v);
-	return v;
+	return kpt_layout_base(page_offset_hint, &page_offset_seen, &page_offset_base,
+			       KPT_DEFAULT_PAGE_OFFSET);
 }
 
 /* x86_64 SPARSEMEM_VMEMMAP: pfn = page - vmemmap, in struct page units. */
