@@ -7,8 +7,9 @@
 # (bzImage at obj/arch/x86/boot/bzImage, obj/ usable as M= target for
 # out-of-tree modules).
 #
-# ENTRY is SERIES[-patched][-debug], SERIES one of 6.12, 7.3. "-patched"
-# applies patches/linux-SERIES/*.patch in order; --patch applies more files
+# ENTRY is SERIES[-patched][-debug][-kaslr], SERIES one of 6.12, 7.3.
+# "-patched" applies patches/linux-SERIES/*.patch in order, "-debug" adds
+# config/debug.config, "-kaslr" config/kaslr.config; --patch applies more files
 # on top (a seeded bug for a mutant kernel). The cache key covers the source
 # version, every patch applied and the config fragments, so an unchanged
 # entry is never rebuilt; ccache makes a patched tree reuse the objects of
@@ -40,12 +41,16 @@ series=${entry%%-*}
 rest=${entry#"$series"}
 patched=0
 debug=0
+kaslr=0
+case "$rest" in
+*-kaslr) kaslr=1 rest=${rest%-kaslr} ;;
+esac
 case "$rest" in
 "") ;;
 -patched) patched=1 ;;
 -debug) debug=1 ;;
 -patched-debug) patched=1 debug=1 ;;
-*) die "unknown matrix entry '$entry' (SERIES[-patched][-debug])" ;;
+*) die "unknown matrix entry '$entry' (SERIES[-patched][-debug][-kaslr])" ;;
 esac
 src_pkg "$series" >/dev/null
 
@@ -60,6 +65,7 @@ patches+=("${extra[@]}")
 
 fragments=("$VM_DIR/config/base.config")
 [ $debug = 1 ] && fragments+=("$VM_DIR/config/debug.config")
+[ $kaslr = 1 ] && fragments+=("$VM_DIR/config/kaslr.config")
 
 src=$("$VM_DIR/fetch-source.sh" "$series")
 key=$({

@@ -72,7 +72,7 @@ guest() {
 	local mem=()
 	rc=0
 	# KASAN's shadow of vmap_pud's 1 GiB window alone is 128 MiB.
-	case "$entry" in *-debug) mem=(-m 2G) ;; esac
+	case "$entry" in *-debug | *-debug-kaslr) mem=(-m 2G) ;; esac
 	"$VM_DIR/run.sh" --stats "$log.stats" --timeout "$run_timeout" "${mem[@]}" "$@" >"$log" 2>&1 || rc=$?
 	boot=$(stat_of "$log.stats" boot_seconds)
 }
@@ -184,7 +184,7 @@ for entry in "${entries[@]}"; do
 	else
 		ok "$entry kmod build: $ko"
 		kenv=()
-		case "$entry" in *-debug) kenv=(--env KMOD_CHURN_SECS="$churn_secs") ;; esac
+		case "$entry" in *-debug | *-debug-kaslr) kenv=(--env KMOD_CHURN_SECS="$churn_secs") ;; esac
 		guest "$entry" kmod "$logs/kmod.log" "${kenv[@]}" "$entry" -- "$TOP_DIR/tests/kmod/guest-check.sh" "$ko"
 		summary=$(grep '^kmod: [0-9]* passed' "$logs/kmod.log" | tail -n1)
 		case $rc in
@@ -197,7 +197,7 @@ for entry in "${entries[@]}"; do
 
 	# --- the series with DEBUG_VM: its own counters prove the deferral ---
 	case "$entry" in
-	*-patched-debug)
+	*-patched-debug | *-patched-debug-kaslr)
 		if [ -n "${ko:-}" ]; then
 			guest "$entry" deferral "$logs/deferral.log" --hotplug "$entry" -- "$VM_DIR/guest-deferral.sh" "$ko"
 			summary=$(grep '^deferral: [0-9]* passed' "$logs/deferral.log" | tail -n1)

@@ -4,7 +4,7 @@
 # run.sh [options] ENTRY -- CMD [ARGS...]
 #
 # Boot a kernel of the test-bed matrix under QEMU and run CMD in it. ENTRY is
-# SERIES[-patched][-debug] (see build-kernel.sh); the kernel is built first if
+# SERIES[-patched][-debug][-kaslr] (see build-kernel.sh); the kernel is built first if
 # the cache does not hold it. The guest's root is the host's / (read-only
 # virtio-9p under a tmpfs overlay), so CMD and every host path it uses work
 # unchanged. CMD runs as root in the current directory with stdin from
@@ -192,7 +192,7 @@ cmdline=(
 	KPTWATCH_RUN="$run"
 )
 case "$entry" in
-*-debug) cmdline+=(page_poison=1 debug_pagealloc=on) ;;
+*-debug | *-debug-kaslr) cmdline+=(page_poison=1 debug_pagealloc=on) ;;
 esac
 cmdline+=("${append[@]}")
 
