@@ -24,7 +24,7 @@ ifeq ($(STATIC),1)
 LDFLAGS   += -static
 LIBS      := $(shell pkg-config --static --libs libbpf) -lzstd
 else
-LIBS      := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz)
+LIBS      := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf -lelf) -lz
 endif
 
 BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/%.bpf.o,$(wildcard bpf/*.bpf.c))

@@ -15,14 +15,17 @@
  * With CONFIG_DYNAMIC_MEMORY_LAYOUT (KASLR of the memory regions) these
  * are variables; typeless weak ksyms resolve them from kallsyms, which
  * lists data symbols only with KALLSYMS_ALL. Without that layout they are
- * constants and the symbols do not exist: fall back to the defaults. User
- * space can override both when it knows better (the *_hint knobs).
+ * constants and the symbols do not exist: fall back to the defaults. When
+ * kallsyms cannot say, user space finds the variables in a System.map
+ * (the *_addr knobs); the *_hint knobs override everything.
  */
 extern const void vmemmap_base __ksym __weak;
 extern const void page_offset_base __ksym __weak;
 
 const volatile __u64 vmemmap_base_hint = 0;
 const volatile __u64 page_offset_hint = 0;
+const volatile __u64 vmemmap_base_addr = 0;
+const volatile __u64 page_offset_base_addr = 0;
 
 __u64 vmemmap_base_seen;	/* cache; 0 until first use */
 __u64 page_offset_seen;
@@ -31,11 +34,13 @@ __u64 page_offset_seen;
 #define KPT_LIST_MAX		4096	/* ptdescs per list walk */
 
 /*
- * A layout base: the hint user space set, else the kernel variable read once
- * through its weak ksym (absent: the non-randomized default), cached.
+ * A layout base: the hint, else the variable read once from where user
+ * space found it, else through its weak ksym, else (no variable at all)
+ * the non-randomized default; cached. 0 if the variable could not be
+ * read: callers then decode nothing rather than decode wrongly.
  */
-static __always_inline __u64 kpt_layout_base(__u64 hint, __u64 *seen, const void *sym,
-					      __u64 dflt)
+static __always_inline __u64 kpt_layout_base(__u64 hint, __u64 addr, __u64 *seen,
+					      const void *sym, __u64 dflt)
 {
 	__u64 v = hint;
 
@@ -44,24 +49,26 @@ static __always_inline __u64 kpt_layout_base(__u64 hint, __u64 *seen, const void
 	v = KPT_READ_ONCE(*seen);
 	if (v)
 		return v;
-	if (sym)
-		bpf_probe_read_kernel(&v, sizeof(v), sym);
-	if (!v)
+	if (addr || sym) {
+		if (bpf_probe_read_kernel(&v, sizeof(v), addr ? (void *)addr : sym))
+			return 0;
+	} else {
 		v = dflt;
+	}
 	KPT_WRITE_ONCE(*seen, v);
 	return v;
 }
 
 static __always_inline __u64 kpt_vmemmap_base(void)
 {
-	return kpt_layout_base(vmemmap_base_hint, &vmemmap_base_seen, &vmemmap_base,
-			       KPT_DEFAULT_VMEMMAP_BASE);
+	return kpt_layout_base(vmemmap_base_hint, vmemmap_base_addr, &vmemmap_base_seen,
+			       &vmemmap_base, KPT_DEFAULT_VMEMMAP_BASE);
 }
 
 static __always_inline __u64 kpt_page_offset(void)
 {
-	return kpt_layout_base(page_offset_hint, &page_offset_seen, &page_offset_base,
-			       KPT_DEFAULT_PAGE_OFFSET);
+	return kpt_layout_base(page_offset_hint, page_offset_base_addr, &page_offset_seen,
+			       &page_offset_base, KPT_DEFAULT_PAGE_OFFSET);
 }
 
 /* x86_64 SPARSEMEM_VMEMMAP: pfn = page - vmemmap, in struct page units. */
@@ -70,7 +77,7 @@ static __always_inline __u64 kpt_page_to_pfn(__u64 page)
 	__u64 base = kpt_vmemmap_base();
 	__u64 size = bpf_core_type_size(struct page);
 
-	if (page < base || !size)
+	if (!base || page < base || !size)
 		return KPT_PFN_INVALID;
 	return (page - base) / size;
 }
@@ -180,7 +187,9 @@ static __always_inline int kpt_point_pmd_table(__u64 now, __u64 task_key,
 /* The PMD table of a PUD entry, through the direct map. */
 static __always_inline __u64 kpt_pud_table_va(__u64 pudval)
 {
-	return kpt_page_offset() + (pudval & KPT_PTE_PFN_MASK);
+	__u64 base = kpt_page_offset();
+
+	return base ? base + (pudval & KPT_PTE_PFN_MASK) : 0;
 }
 
 struct kpt_list_walk {

@@ -32,6 +32,7 @@ struct {
 } test_list SEC(".maps");
 
 __u64 test_out;
+__u64 test_layout_addr, test_layout_sym, test_layout_seen;
 
 /*
  * Link n fake ptdescs into l->head through pt_list, then walk them. With
@@ -108,6 +109,15 @@ int testrun(__u64 *ctx)
 		return 0;
 	case KPT_TOP_PTDESC_LIST:
 		return test_ptdesc_list(now, task, a0, a1);
+	case KPT_TOP_LAYOUT_BASE:
+		test_layout_addr = a3;
+		test_layout_sym = a4;
+		/* an address given as a number, as user space gives it */
+		test_out = (__u64)&test_layout_addr;
+		test_out = kpt_layout_base(a0, a1 == 1 ? KPT_READ_ONCE(test_out) : a1,
+					   &test_layout_seen,
+					   a2 ? &test_layout_sym : NULL, a5);
+		return 0;
 	}
 	return -1;
 }

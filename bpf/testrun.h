@@ -23,6 +23,11 @@ enum kpt_test_op {
 				 * list of n fake ptdescs in test_list and
 				 * walks it as
 				 * kernel_pgtable_async_free_page_list() */
+	KPT_TOP_LAYOUT_BASE,	/* hint, addr, sym?, *addr, *sym, default:
+				 * kpt_layout_base() -> test_out. addr 1
+				 * stands for test_layout_addr, sym 1 for
+				 * test_layout_sym, which get *addr and
+				 * *sym; the cache is test_layout_seen */
 };
 
 #define KPT_TEST_LIST_MAX	3

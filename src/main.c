@@ -114,6 +114,8 @@ static int open_and_load(struct kptwatch_bpf **out, struct plan_input *in, struc
 			return err;
 		}
 		skel->rodata->emit_live = env.cmd == CMD_TRACE;
+		skel->rodata->vmemmap_base_addr = p->layout.vmemmap_base_addr;
+		skel->rodata->page_offset_base_addr = p->layout.page_offset_base_addr;
 		bpf_map__set_max_entries(skel->maps.pending, env.max_pending);
 		bpf_map__set_max_entries(skel->maps.events, env.ringbuf_size);
 		attach_setup(skel->obj, p);
@@ -234,6 +236,19 @@ int main(int argc, char **argv)
 			"stacks unsymbolized\n");
 	uname(&un);
 	pi.release = un.release;
+	err = layout_probe(&in.layout, ks, env.system_map, un.release);
+	if (err) {
+		fprintf(stderr, "kptwatch: cannot read --system-map %s: %s\n", env.system_map,
+			strerror(-err));
+		goto cleanup;
+	}
+	/* a map that was asked for and does not fit is a mistake, not a guess */
+	if (env.system_map && in.layout.src == LAYOUT_UNKNOWN) {
+		fprintf(stderr, "kptwatch: --system-map %s: %s\n", env.system_map, in.layout.why);
+		goto cleanup;
+	}
+	if (in.layout.src == LAYOUT_UNKNOWN && env.cmd != CMD_PROBE)
+		fprintf(stderr, "kptwatch: warning: memory layout unknown: %s\n", in.layout.why);
 
 	err = open_and_load(&skel, &in, &plan, &pi.loaded, pi.load_msg, sizeof(pi.load_msg));
 	if (skel)

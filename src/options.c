@@ -169,7 +169,7 @@ int parse_size(const char *s, __u64 *bytes, char *err, size_t len)
 }
 
 enum {
-	OPT_JUNIT = 0x100, OPT_BTF, OPT_MAX, OPT_MAX_AGE, OPT_MAX_PENDING,
+	OPT_JUNIT = 0x100, OPT_BTF, OPT_SYSTEM_MAP, OPT_MAX, OPT_MAX_AGE, OPT_MAX_PENDING,
 	OPT_RINGBUF, OPT_JSON, OPT_KPROBES,
 };
 
@@ -180,6 +180,7 @@ static const struct option longopts[] = {
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "junit", required_argument, NULL, OPT_JUNIT },
 	{ "btf", required_argument, NULL, OPT_BTF },
+	{ "system-map", required_argument, NULL, OPT_SYSTEM_MAP },
 	{ "kprobes", no_argument, NULL, OPT_KPROBES },
 	{ "interval", required_argument, NULL, 'i' },
 	{ "count", required_argument, NULL, 'c' },
@@ -291,6 +292,7 @@ int env_parse(struct env *env, int argc, char **argv)
 		case OPT_KPROBES: env->kprobes = true; break;
 		case OPT_JUNIT: env->junit = optarg; break;
 		case OPT_BTF: env->btf_path = optarg; break;
+		case OPT_SYSTEM_MAP: env->system_map = optarg; break;
 		case 'i':
 			if (opt_duration(env, "-i", optarg, &env->interval_ns))
 				return -1;
@@ -378,6 +380,8 @@ void env_usage(FILE *f, enum kpt_cmd cmd)
 "                          for trace\n"
 "      --junit FILE        check: also write a JUnit XML report to FILE\n"
 "      --btf FILE          kernel BTF to use when the kernel has none\n"
+"      --system-map FILE   where the memory layout variables are, when kallsyms\n"
+"                          lists no data symbols (default: /boot/System.map-REL)\n"
 "      --kprobes           use kprobes even where fentry would work\n"
 "  -i, --interval DUR      hist: print every DUR\n"
 "  -c, --count N           hist: stop after N intervals\n"

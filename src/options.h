@@ -28,6 +28,7 @@ struct env {
 	int verbose;
 	const char *junit;
 	const char *btf_path;
+	const char *system_map;	/* --system-map */
 	__u64 interval_ns;	/* hist -i */
 	__u64 count;		/* hist -c, 0: unlimited */
 	__u64 duration_ns;	/* -d, 0: until a signal (or the command ends) */

@@ -29,6 +29,10 @@ void out_plan_json(struct jw *w, const char *key, const struct plan *p)
 	jw_bool(w, "complete", p->complete);
 	jw_bool(w, "rule_sound", p->rule_sound);
 	jw_str(w, "coverage", plan_coverage(p));
+	jw_open(w, "layout", '{');
+	jw_str(w, "source", layout_src_name(p->layout.src));
+	jw_str(w, "detail", p->layout.why);
+	jw_close(w, '}');
 	jw_open(w, "points", '[');
 	for (int i = 0; i < PP_MAX; i++) {
 		const struct plan_point *pt = &p->pts[i];
@@ -119,6 +123,8 @@ void out_probe(FILE *f, bool json, const struct plan *p, const struct probe_info
 	fprintf(f, "kernel:   %s\n", pi->release ? pi->release : "?");
 	fprintf(f, "btf:      %s\n", pi->btf_source ? pi->btf_source : "none (try --btf FILE)");
 	fprintf(f, "shape:    %s\n", shape_name(p->shape));
+	snprintf(line, sizeof(line), "layout:   %s: %s", layout_src_name(p->layout.src), p->layout.why);
+	wrap(f, 0, 10, line);
 	if (p->fentry_err) {
 		plan_errstr(p->fentry_err, fb, sizeof(fb));
 		snprintf(line, sizeof(line), "refused by the kernel: %s", fb);

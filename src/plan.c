@@ -232,6 +232,9 @@ void plan_finish(struct plan *p)
 		if (pt->critical && !ok)
 			p->complete = false;
 	}
+	/* every page is matched by pfn: a wrong base loses all of them */
+	if (p->layout.src == LAYOUT_UNKNOWN)
+		p->complete = false;
 	p->usable = qp && p->pts[PP_PAGE_FREE].method != METH_MISSING;
 	p->rule_sound = p->shape == SHAPE_UNPATCHED || p->pts[PP_INVAL].method != METH_MISSING;
 }
@@ -243,6 +246,7 @@ void plan_build(const struct plan_input *in, struct plan *p)
 	p->kprobes = in->kprobes;
 	p->kernel_btf = in->kernel_btf;
 	p->force_kprobes = in->force_kprobes;
+	p->layout = in->layout;
 	for (int i = 0; i < PP_MAX; i++) {
 		struct plan_point *pt = &p->pts[i];
 		const char *sym;
@@ -283,6 +287,8 @@ const char *plan_coverage(const struct plan *p)
 		return "nothing can be checked: no page reaches a watched free point and the allocator";
 	if (!p->rule_sound)
 		return "incomplete: flushes are invisible, violations cannot be told from clean frees";
+	if (p->layout.src == LAYOUT_UNKNOWN)
+		return "incomplete: memory layout unknown, pages may not match their frees";
 	if (!p->complete)
 		return "incomplete: some pages go unwatched (see the missing points)";
 	if (p->shape == SHAPE_UNPATCHED)

@@ -11,6 +11,7 @@
 #include <linux/types.h>
 #include "kptwatch.h"
 #include "ksyms.h"
+#include "layout.h"
 
 enum kpt_shape { SHAPE_UNPATCHED, SHAPE_SEED, SHAPE_UPSTREAM, SHAPE_MIXED };
 enum kpt_role { ROLE_ENQUEUE, ROLE_DRAIN, ROLE_INVAL, ROLE_FREE, ROLE_PAGE_FREE };
@@ -49,6 +50,7 @@ struct plan_input {
 	int fentry_err;		/* -errno from the fentry probe, 0: fine */
 	int tp_btf_err;		/* -errno from the tp_btf probe, 0: fine */
 	bool force_kprobes;
+	struct layout layout;	/* where pfns are decoded from */
 };
 
 struct plan {
@@ -59,6 +61,7 @@ struct plan {
 	bool rule_sound;	/* flushes are visible (or none exist) */
 	int fentry_err;
 	bool kprobes, kernel_btf, force_kprobes;
+	struct layout layout;	/* unknown: the plan is not complete */
 };
 
 void plan_build(const struct plan_input *in, struct plan *p);

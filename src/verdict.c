@@ -189,6 +189,10 @@ int verdict_compute(const struct env *env, const struct plan *p,
 		    "that did not decode to a pfn: pages went untracked",
 		    (unsigned long long)c[KPT_C_WALK_TRUNC]);
 	}
+	if (p && p->layout.src == LAYOUT_UNKNOWN) {
+		incomplete = true;
+		add(v, R_INCOMPLETE, "memory layout unknown: %s", p->layout.why);
+	}
 	for (int i = 0; p && i < PP_MAX; i++) {
 		const struct plan_point *pt = &p->pts[i];
 

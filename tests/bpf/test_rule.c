@@ -812,6 +812,42 @@ static int decode_page_to_pfn(struct tb *t)
 	return 0;
 }
 
+/*
+ * Where a layout base comes from: the hint over everything, then the
+ * address user space found in a System.map, then the ksym, then the
+ * default; the first read is cached. A variable that cannot be read gives
+ * 0 (decode nothing), is not cached, and does not fall back.
+ */
+static int decode_layout_base(struct tb *t)
+{
+	const __u64 H = 0xffffc00000000000ULL, AD = 0xffffea0000000000ULL;
+	const __u64 SY = 0xffffe40000000000ULL, DF = 0xffff888000000000ULL;
+	struct testrun_bpf__bss *b = t->skel->bss;
+
+#define LB(hint, addr, sym) \
+	tb_run(t, 0, KPT_TOP_LAYOUT_BASE, 0, 0, hint, addr, sym, AD, SY, DF)
+	LB(H, 1, 1);
+	EXPECT_EQ(t, b->test_out, H);
+	EXPECT_EQ(t, b->test_layout_seen, 0);
+	LB(0, 1, 1);
+	EXPECT_EQ(t, b->test_out, AD);
+	EXPECT_EQ(t, b->test_layout_seen, AD);
+	tb_run(t, 0, KPT_TOP_LAYOUT_BASE, 0, 0, 0, 1, 1, AD + 64, SY, DF);
+	EXPECT_EQ(t, b->test_out, AD);			/* cached */
+	b->test_layout_seen = 0;
+	LB(0, 0, 1);
+	EXPECT_EQ(t, b->test_out, SY);
+	b->test_layout_seen = 0;
+	LB(0, 0, 0);
+	EXPECT_EQ(t, b->test_out, DF);
+	b->test_layout_seen = 0;
+	LB(0, 0x10, 1);					/* unreadable */
+	EXPECT_EQ(t, b->test_out, 0);
+	EXPECT_EQ(t, b->test_layout_seen, 0);
+#undef LB
+	return 0;
+}
+
 #define CASE(f, ...) { .name = #f, .fn = f, .opts = { __VA_ARGS__ } }
 
 /*
@@ -899,6 +935,7 @@ const struct tb_case tb_rule_cases[] = {
 	CASE(decode_pmd_entry),
 	CASE(decode_pmd_table),
 	CASE(decode_page_to_pfn),
+	CASE(decode_layout_base),
 	CASE(decode_ptdesc_list, .vmemmap_hint = LIST_HINT),
 	CASE(decode_ptdesc_list_cycle, .vmemmap_hint = LIST_HINT),
 };

@@ -69,6 +69,11 @@ err=$("$K" probe --btf /nonexistent/vmlinux 2>&1 >/dev/null); rc=$?
 [ $rc -eq 2 ] && [[ $err == *"cannot read BTF from /nonexistent/vmlinux"* ]] && ok "missing --btf file" ||
 	nok "missing --btf file" "rc=$rc $err"
 
+err=$("$K" probe --system-map /nonexistent/System.map 2>&1 >/dev/null); rc=$?
+[ $rc -eq 2 ] && [ "$(wc -l <<<"$err")" = 1 ] &&
+	[[ $err == *"cannot read --system-map /nonexistent/System.map"* ]] &&
+	ok "missing --system-map file" || nok "missing --system-map file" "rc=$rc $err"
+
 out=$("$K" probe 2>&1); prc=$?
 if [[ $prc =~ ^[023]$ ]] && grep -q '^shape: ' <<<"$out" && grep -q "^verdict: .*(exit $prc)" <<<"$out"; then
 	ok "probe on $(uname -r) (exit $prc)"

@@ -49,6 +49,11 @@ static void test_seed_fentry(void)
 	CHECK(p.usable && p.complete && p.rule_sound, "seed plan must be complete");
 	/* the seed defers hot-remove too: free_pagetable only adds the VA */
 	CHECK(!p.pts[PP_FREE_PAGETABLE].critical, "free_pagetable is not critical in the seed");
+	/* every point attaches, but pfns cannot be trusted: not complete */
+	in.layout.src = LAYOUT_UNKNOWN;
+	plan_build(&in, &p);
+	CHECK(p.usable && !p.complete && strstr(plan_coverage(&p), "layout unknown"),
+	      "unknown layout: %s", plan_coverage(&p));
 }
 
 static void test_upstream_fentry(void)

@@ -67,6 +67,15 @@ static void test_incomplete(void)
 	plan.pts[PP_WORK_FUNC] = (struct plan_point){ .func = "kernel_pgtable_work_func",
 		.needed = true, .method = METH_MISSING, .cost = "x" };
 	CHECK(run() == EXIT_CLEAN, "missing drain point: %d", v.code);
+	/* no idea where vmemmap is: frees may not match their pages */
+	reset();
+	rr.counters[KPT_C_QUEUED] = rr.counters[KPT_C_FREED_OK] = 10;
+	plan.layout.src = LAYOUT_UNKNOWN;
+	snprintf(plan.layout.why, sizeof(plan.layout.why), "give --system-map FILE");
+	CHECK(run() == EXIT_INCOMPLETE && has(R_INCOMPLETE, "layout unknown: give --system-map"),
+	      "unknown layout: %d", v.code);
+	plan.layout.src = LAYOUT_SYSTEM_MAP;
+	CHECK(run() == EXIT_CLEAN, "layout from System.map: %d", v.code);
 }
 
 static void test_precedence(void)

@@ -1,0 +1,281 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Memory layout bases: from kallsyms, from the kernel config, from a
+ * System.map, or unknown. See layout.h for why this matters.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+#include "layout.h"
+
+#define VMEMMAP_SYM	"vmemmap_base"
+#define PAGE_OFFSET_SYM	"page_offset_base"
+
+/*
+ * A System.map is taken for the running kernel when this share of
+ * kallsyms' global functions sit at its addresses plus one offset.
+ */
+#define MAP_MATCH_PCT	95
+
+static bool is_data(char type)
+{
+	return strchr("dDbBrR", type) != NULL;
+}
+
+static const struct ksym *find_name(const struct ksyms *ks, const char *name)
+{
+	for (size_t i = 0; ks && i < ks->n; i++)
+		if (!strcmp(ks->syms[i].name, name))
+			return &ks->syms[i];
+	return NULL;
+}
+
+static bool has_data_syms(const struct ksyms *ks)
+{
+	for (size_t i = 0; ks && i < ks->n; i++)
+		if (is_data(ks->syms[i].type))
+			return true;
+	return false;
+}
+
+/* Is name one of the symbols at addr? */
+static bool sym_at(const struct ksyms *ks, __u64 addr, const char *name)
+{
+	size_t lo = 0, hi = ks->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (ks->syms[mid].addr < addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < ks->n && ks->syms[lo].addr == addr; lo++)
+		if (!strcmp(ks->syms[lo].name, name))
+			return true;
+	return false;
+}
+
+/*
+ * KASLR moves the whole image by one offset, which _stext gives. Every
+ * global function of kallsyms in the image must then be where the map
+ * says, less a few the map may name differently; a map of another build
+ * fails this. Module functions lie above the image and are not counted.
+ */
+static int map_offset(const struct ksyms *kallsyms, const struct ksyms *map, __u64 *off,
+		      char *why, size_t len)
+{
+	const struct ksym *k = find_name(kallsyms, "_stext");
+	const struct ksym *m = find_name(map, "_stext");
+	size_t seen = 0, found = 0;
+	__u64 top = 0;
+
+	if (!k || !m) {
+		snprintf(why, len, "has no _stext%s", k ? "" : " (nor has kallsyms)");
+		return -1;
+	}
+	*off = k->addr - m->addr;
+	for (size_t i = 0; i < map->n; i++)
+		if (map->syms[i].type == 'T' && map->syms[i].addr > top)
+			top = map->syms[i].addr;
+	for (size_t i = 0; i < kallsyms->n; i++) {
+		const struct ksym *s = &kallsyms->syms[i];
+
+		if (s->type != 'T' || s->addr - *off > top || s->addr < k->addr)
+			continue;
+		seen++;
+		found += sym_at(map, s->addr - *off, s->name);
+	}
+	if (!seen || found * 100 < seen * MAP_MATCH_PCT) {
+		snprintf(why, len, "does not match the running kernel (%zu of %zu functions "
+			 "in place)", found, seen);
+		return -1;
+	}
+	return 0;
+}
+
+/* "y", "n" or NULL (config unknown) for CONFIG_DYNAMIC_MEMORY_LAYOUT. */
+static const char *dynamic_layout(const char *config)
+{
+	const char *p;
+
+	if (!config)
+		return NULL;
+	for (p = config; p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (!strncmp(p, "CONFIG_DYNAMIC_MEMORY_LAYOUT=y", 30))
+			return "y";
+	return "n";
+}
+
+enum layout_src layout_resolve(const struct layout_input *in, struct layout *l)
+{
+	const struct ksym *kv = find_name(in->kallsyms, VMEMMAP_SYM);
+	const struct ksym *kp = find_name(in->kallsyms, PAGE_OFFSET_SYM);
+	const char *dyn = dynamic_layout(in->config);
+	const char *map = in->system_map_path ? in->system_map_path : "System.map";
+	char why[160];
+	__u64 off;
+
+	memset(l, 0, sizeof(*l));
+	if (kv && kp) {
+		l->src = LAYOUT_KALLSYMS;
+		snprintf(l->why, sizeof(l->why), "%s and %s from kallsyms", VMEMMAP_SYM,
+			 PAGE_OFFSET_SYM);
+		return l->src;
+	}
+	if (!kv && !kp && has_data_syms(in->kallsyms)) {
+		l->src = LAYOUT_FIXED;
+		snprintf(l->why, sizeof(l->why), "kallsyms lists data symbols but no %s",
+			 VMEMMAP_SYM);
+		return l->src;
+	}
+	if (dyn && !strcmp(dyn, "n")) {
+		l->src = LAYOUT_FIXED;
+		snprintf(l->why, sizeof(l->why), "CONFIG_DYNAMIC_MEMORY_LAYOUT is off");
+		return l->src;
+	}
+	if (in->system_map && in->kallsyms &&
+	    !map_offset(in->kallsyms, in->system_map, &off, why, sizeof(why))) {
+		const struct ksym *mv = find_name(in->system_map, VMEMMAP_SYM);
+		const struct ksym *mp = find_name(in->system_map, PAGE_OFFSET_SYM);
+
+		if (mv && mp) {
+			l->src = LAYOUT_SYSTEM_MAP;
+			l->vmemmap_base_addr = mv->addr + off;
+			l->page_offset_base_addr = mp->addr + off;
+			snprintf(l->why, sizeof(l->why), "%s and %s from %s", VMEMMAP_SYM,
+				 PAGE_OFFSET_SYM, map);
+		} else if (!mv && !mp) {
+			l->src = LAYOUT_FIXED;
+			snprintf(l->why, sizeof(l->why), "%s has no %s", map,
+				 VMEMMAP_SYM);
+		} else {
+			l->src = LAYOUT_UNKNOWN;
+			snprintf(l->why, sizeof(l->why), "%s has only one of %s and %s", map,
+				 VMEMMAP_SYM, PAGE_OFFSET_SYM);
+		}
+		return l->src;
+	}
+	l->src = LAYOUT_UNKNOWN;
+	if (kv || kp)
+		snprintf(l->why, sizeof(l->why), "kallsyms has only one of %s and %s",
+			 VMEMMAP_SYM, PAGE_OFFSET_SYM);
+	else if (in->system_map)
+		snprintf(l->why, sizeof(l->why), "%s not in kallsyms and %s %s", VMEMMAP_SYM,
+			 map, why);
+	else
+		snprintf(l->why, sizeof(l->why), "%s not in kallsyms (no CONFIG_KALLSYMS_ALL) "
+			 "and no System.map for this kernel: give --system-map FILE", VMEMMAP_SYM);
+	return l->src;
+}
+
+const char *layout_src_name(enum layout_src src)
+{
+	switch (src) {
+	case LAYOUT_KALLSYMS: return "kallsyms";
+	case LAYOUT_FIXED: return "fixed";
+	case LAYOUT_SYSTEM_MAP: return "system-map";
+	case LAYOUT_UNKNOWN: return "unknown";
+	}
+	return "?";
+}
+
+/* The whole of a file, gzip or plain (gzread passes plain files through). */
+static char *slurp(const char *path)
+{
+	gzFile f = gzopen(path, "rb");
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	int n;
+
+	if (!f)
+		return NULL;
+	do {
+		if (cap - len < 65536) {
+			char *b = realloc(buf, cap = cap ? cap * 2 : 1 << 20);
+
+			if (!b) {
+				free(buf);
+				gzclose(f);
+				errno = ENOMEM;
+				return NULL;
+			}
+			buf = b;
+		}
+		n = gzread(f, buf + len, cap - len - 1);
+		if (n > 0)
+			len += n;
+	} while (n > 0);
+	gzclose(f);
+	if (n < 0) {
+		free(buf);
+		errno = EIO;
+		return NULL;
+	}
+	buf[len] = 0;
+	return buf;
+}
+
+int layout_input_load(struct layout_input *in, const struct ksyms *kallsyms,
+		      const char *path, const char *release)
+{
+	char p[2][256];
+	bool given = path;
+	char *text = NULL;
+
+	memset(in, 0, sizeof(*in));
+	in->kallsyms = kallsyms;
+	snprintf(p[0], sizeof(p[0]), "/boot/System.map-%s", release);
+	snprintf(p[1], sizeof(p[1]), "/lib/modules/%s/build/System.map", release);
+	for (int i = 0; !path && i < 2; i++)
+		if (!access(p[i], R_OK))
+			path = p[i];
+	if (path)
+		text = slurp(path);
+	/* only a file the user named must be there */
+	if (!text && given)
+		return -(errno ? errno : EIO);
+	if (text) {
+		in->system_map = ksyms_parse(text);
+		free(text);
+		if (!in->system_map)
+			return -ENOMEM;
+		in->system_map_path = strdup(path);
+	}
+	snprintf(p[1], sizeof(p[1]), "/boot/config-%s", release);
+	in->config = slurp("/proc/config.gz");
+	if (!in->config)
+		in->config = slurp(p[1]);
+	return 0;
+}
+
+void layout_input_free(struct layout_input *in)
+{
+	ksyms_free((struct ksyms *)in->system_map);
+	free((char *)in->system_map_path);
+	free((char *)in->config);
+	memset(in, 0, sizeof(*in));
+}
+
+int layout_probe(struct layout *l, const struct ksyms *kallsyms, const char *path,
+		 const char *release)
+{
+	struct layout_input in = { .kallsyms = kallsyms };
+	int err;
+
+	if (path && access(path, R_OK))
+		return -errno;
+	/* the usual case, kallsyms says it all: read no more files */
+	if (layout_resolve(&in, l) != LAYOUT_UNKNOWN)
+		return 0;
+	err = layout_input_load(&in, kallsyms, path, release);
+	if (!err)
+		layout_resolve(&in, l);
+	layout_input_free(&in);
+	return err;
+}

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Where the x86_64 memory layout bases come from. kptwatch turns struct
+ * page pointers into pfns through vmemmap_base and reads PMD tables
+ * through page_offset_base. With CONFIG_DYNAMIC_MEMORY_LAYOUT (KASLR of
+ * the memory regions, 5-level paging) both are variables set at boot;
+ * without it they are constants the BPF side knows. kallsyms lists the
+ * variables only with CONFIG_KALLSYMS_ALL; a System.map relocated by the
+ * running kernel's text offset finds them otherwise.
+ */
+#ifndef KPT_LAYOUT_H
+#define KPT_LAYOUT_H
+
+#include <stddef.h>
+#include <linux/types.h>
+#include "ksyms.h"
+
+enum layout_src {
+	LAYOUT_KALLSYMS,	/* both variables in kallsyms: libbpf resolves them */
+	LAYOUT_FIXED,		/* no such variables: the constants apply */
+	LAYOUT_SYSTEM_MAP,	/* found in System.map, relocated */
+	LAYOUT_UNKNOWN,		/* variables, but nobody says where: pfns unreliable */
+};
+
+struct layout {
+	enum layout_src src;
+	__u64 vmemmap_base_addr;	/* LAYOUT_SYSTEM_MAP: where to read */
+	__u64 page_offset_base_addr;
+	char why[224];
+};
+
+struct layout_input {
+	const struct ksyms *kallsyms;	/* NULL: unreadable */
+	const struct ksyms *system_map;	/* NULL: none given or found */
+	const char *system_map_path;	/* for messages */
+	const char *config;		/* kernel config text, NULL: unknown */
+};
+
+/* Fills l; returns l->src. Pure: tests feed it recorded listings. */
+enum layout_src layout_resolve(const struct layout_input *in, struct layout *l);
+const char *layout_src_name(enum layout_src src);
+
+/*
+ * Gather the inputs for the running kernel: System.map from path (an
+ * error if unreadable) or the usual places for this release, the config
+ * from /proc/config.gz or /boot. Fills in (caller frees with
+ * layout_input_free) and returns 0, or -errno for an unreadable path.
+ */
+int layout_input_load(struct layout_input *in, const struct ksyms *kallsyms,
+		      const char *path, const char *release);
+void layout_input_free(struct layout_input *in);
+
+/* Load and resolve for the running kernel; -errno if path is unreadable. */
+int layout_probe(struct layout *l, const struct ksyms *kallsyms, const char *path,
+		 const char *release);
+
+#endif

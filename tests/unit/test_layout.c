@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Where the layout bases come from: kallsyms, config, System.map, unknown. */
+#include <stdbool.h>
+#include "layout.h"
+#include "unit.h"
+
+#define NFUNC	200
+#define KASLR	0x1e400000ULL		/* the running kernel's text offset */
+#define MAP_VMEMMAP	0xffffffff82a1c008ULL
+#define MAP_PAGE_OFF	0xffffffff82a1c010ULL
+
+/*
+ * A System.map-like listing: _stext, NFUNC global functions 0x40 apart
+ * (from the skew-th one on, 0x80 apart: another build), a static
+ * function, and the two layout variables when vars is set. off relocates
+ * it (kallsyms of a KASLR boot); data false drops the data symbols
+ * (kallsyms without KALLSYMS_ALL); module adds a module's functions.
+ */
+static struct ksyms *listing(__u64 off, bool vars, bool data, bool module, int skew)
+{
+	static char buf[NFUNC * 48 + 1024];
+	__u64 a = 0xffffffff81000000ULL;
+	size_t n = 0;
+
+	n += snprintf(buf + n, sizeof(buf) - n, "%llx T _stext\n", a + off);
+	for (int i = 0; i < NFUNC; i++) {
+		a += i >= skew ? 0x80 : 0x40;
+		n += snprintf(buf + n, sizeof(buf) - n, "%llx T func_%d\n", a + off, i);
+	}
+	n += snprintf(buf + n, sizeof(buf) - n, "%llx t local_fn\n", a + 0x40 + off);
+	if (data)
+		n += snprintf(buf + n, sizeof(buf) - n, "%llx D init_mm\n",
+			      0xffffffff82a00000ULL + off);
+	if (vars && data)
+		n += snprintf(buf + n, sizeof(buf) - n, "%llx D vmemmap_base\n%llx D page_offset_base\n",
+			      MAP_VMEMMAP + off, MAP_PAGE_OFF + off);
+	if (module)
+		for (int i = 0; i < NFUNC / 4; i++)
+			n += snprintf(buf + n, sizeof(buf) - n, "%llx T mod_fn_%d\t[kptwatch_test]\n",
+				      0xffffffffc0010000ULL + i * 0x40, i);
+	return ksyms_parse(buf);
+}
+
+static enum layout_src resolve(struct ksyms *k, struct ksyms *map, const char *config,
+			       struct layout *l)
+{
+	struct layout_input in = {
+		.kallsyms = k, .system_map = map, .system_map_path = map ? "/boot/System.map-x" : NULL,
+		.config = config,
+	};
+
+	return layout_resolve(&in, l);
+}
+
+#define DYN_Y	"CONFIG_X86_64=y\nCONFIG_DYNAMIC_MEMORY_LAYOUT=y\nCONFIG_SMP=y\n"
+#define DYN_N	"CONFIG_X86_64=y\n# CONFIG_DYNAMIC_MEMORY_LAYOUT is not set\n"
+
+/* KALLSYMS_ALL: the variables are listed, libbpf resolves them. */
+static void test_kallsyms(void)
+{
+	struct ksyms *k = listing(KASLR, true, true, true, NFUNC);
+	struct layout l;
+
+	CHECK(resolve(k, NULL, NULL, &l) == LAYOUT_KALLSYMS, "%s", l.why);
+	CHECK(!l.vmemmap_base_addr && !l.page_offset_base_addr, "no address knobs");
+	ksyms_free(k);
+}
+
+/* Data symbols listed but no variables: a constant layout. */
+static void test_fixed_from_kallsyms(void)
+{
+	struct ksyms *k = listing(0, false, true, false, NFUNC);
+	struct layout l;
+
+	CHECK(resolve(k, NULL, DYN_Y, &l) == LAYOUT_FIXED, "%s", l.why);
+	CHECK(strstr(l.why, "data symbols"), "%s", l.why);
+	ksyms_free(k);
+}
+
+/* No data symbols, but the config says the layout is constant. */
+static void test_fixed_from_config(void)
+{
+	struct ksyms *k = listing(KASLR, false, false, false, NFUNC);
+	struct layout l;
+
+	CHECK(resolve(k, NULL, DYN_N, &l) == LAYOUT_FIXED, "%s", l.why);
+	CHECK(resolve(k, NULL, "CONFIG_X86_64=y\n", &l) == LAYOUT_FIXED, "absent = off: %s", l.why);
+	ksyms_free(k);
+}
+
+/* The case System.map is for: found, relocated by the text offset. */
+static void test_system_map(void)
+{
+	struct ksyms *k = listing(KASLR, false, false, true, NFUNC);
+	struct ksyms *map = listing(0, true, true, false, NFUNC);
+	struct layout l;
+
+	CHECK(resolve(k, map, DYN_Y, &l) == LAYOUT_SYSTEM_MAP, "%s", l.why);
+	CHECK(l.vmemmap_base_addr == MAP_VMEMMAP + KASLR, "vmemmap_base at %llx",
+	      (unsigned long long)l.vmemmap_base_addr);
+	CHECK(l.page_offset_base_addr == MAP_PAGE_OFF + KASLR, "page_offset_base at %llx",
+	      (unsigned long long)l.page_offset_base_addr);
+	CHECK(strstr(l.why, "/boot/System.map-x"), "%s", l.why);
+	/* config unknown: the map alone decides */
+	CHECK(resolve(k, map, NULL, &l) == LAYOUT_SYSTEM_MAP, "%s", l.why);
+	ksyms_free(map);
+	/* a map without the variables: constant layout */
+	map = listing(0, false, true, false, NFUNC);
+	CHECK(resolve(k, map, NULL, &l) == LAYOUT_FIXED, "%s", l.why);
+	ksyms_free(map);
+	ksyms_free(k);
+}
+
+/* Another build's map: most functions elsewhere. Never trusted. */
+static void test_system_map_mismatch(void)
+{
+	struct ksyms *k = listing(KASLR, false, false, false, NFUNC);
+	struct ksyms *map = listing(0, true, true, false, NFUNC / 2);
+	struct ksyms *few = listing(0, true, true, false, NFUNC - 5);
+	struct layout l;
+
+	CHECK(resolve(k, map, DYN_Y, &l) == LAYOUT_UNKNOWN, "%s", l.why);
+	CHECK(strstr(l.why, "does not match"), "%s", l.why);
+	CHECK(!l.vmemmap_base_addr, "no address from a wrong map");
+	/* 5 of 201 moved is still another build */
+	CHECK(resolve(k, few, DYN_Y, &l) == LAYOUT_SYSTEM_MAP, "97%% in place is a match: %s",
+	      l.why);
+	ksyms_free(few);
+	few = listing(0, true, true, false, NFUNC - 15);
+	CHECK(resolve(k, few, DYN_Y, &l) == LAYOUT_UNKNOWN, "92%% in place is not: %s", l.why);
+	ksyms_free(few);
+	ksyms_free(map);
+	ksyms_free(k);
+}
+
+/* Nothing says where the variables are: unknown, and what to do. */
+static void test_unknown(void)
+{
+	struct ksyms *k = listing(KASLR, false, false, false, NFUNC);
+	struct layout l;
+
+	CHECK(resolve(k, NULL, DYN_Y, &l) == LAYOUT_UNKNOWN, "%s", l.why);
+	CHECK(strstr(l.why, "--system-map"), "%s", l.why);
+	CHECK(resolve(k, NULL, NULL, &l) == LAYOUT_UNKNOWN, "config unknown: %s", l.why);
+	CHECK(resolve(NULL, NULL, NULL, &l) == LAYOUT_UNKNOWN, "kallsyms unreadable: %s", l.why);
+	ksyms_free(k);
+	/* one variable without the other is not a layout we know */
+	k = ksyms_parse("ffffffff81000000 T _stext\nffffffff82a1c008 D vmemmap_base\n");
+	CHECK(resolve(k, NULL, NULL, &l) == LAYOUT_UNKNOWN, "%s", l.why);
+	ksyms_free(k);
+}
+
+int main(void)
+{
+	RUN(test_kallsyms);
+	RUN(test_fixed_from_kallsyms);
+	RUN(test_fixed_from_config);
+	RUN(test_system_map);
+	RUN(test_system_map_mismatch);
+	RUN(test_unknown);
+	return unit_done();
+}
