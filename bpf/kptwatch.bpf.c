@@ -299,3 +299,20 @@ int raw_tp_page_free(__u64 *ctx)
 	on_page_free(ctx, ctx[0], (__u32)ctx[1]);
 	return 0;
 }
+
+/*
+ * Run once by user space after load (BPF_PROG_RUN; syscall programs since
+ * 79a7f8bdb159 ("bpf: Introduce bpf_sys_bpf() helper and program type."),
+ * v5.14): the layout bases the decoders will use, read the way they read
+ * them, so that 'probe' can show them and user space can refuse values
+ * that are no layout base at all (a System.map of another kernel).
+ */
+__u64 layout_vmemmap_base, layout_page_offset;
+
+SEC("syscall")
+int layout_read(void *ctx)
+{
+	layout_vmemmap_base = kpt_vmemmap_base();
+	layout_page_offset = kpt_page_offset();
+	return 0;
+}

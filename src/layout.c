@@ -174,6 +174,34 @@ enum layout_src layout_resolve(const struct layout_input *in, struct layout *l)
 	return l->src;
 }
 
+/*
+ * KASLR moves the regions in PUD_SIZE steps and the defaults are aligned
+ * further; every base sits in the kernel half (0xff11... with 5 levels).
+ */
+#define BASE_ALIGN	(1ULL << 30)
+#define KERNEL_HALF	0xff00000000000000ULL
+
+static bool plausible(__u64 base)
+{
+	return base >= KERNEL_HALF && !(base & (BASE_ALIGN - 1));
+}
+
+enum layout_src layout_check(struct layout *l, __u64 vmemmap_base, __u64 page_offset_base)
+{
+	bool vm_ok = plausible(vmemmap_base);
+
+	l->vmemmap_base = vmemmap_base;
+	l->page_offset_base = page_offset_base;
+	if ((vm_ok && plausible(page_offset_base)) || l->src == LAYOUT_UNKNOWN)
+		return l->src;
+	snprintf(l->why, sizeof(l->why), "%s read as %#llx, which is no layout base%s",
+		 vm_ok ? PAGE_OFFSET_SYM : VMEMMAP_SYM,
+		 (unsigned long long)(vm_ok ? page_offset_base : vmemmap_base),
+		 l->src == LAYOUT_SYSTEM_MAP ? " (a System.map of another kernel?)" : "");
+	l->src = LAYOUT_UNKNOWN;
+	return l->src;
+}
+
 const char *layout_src_name(enum layout_src src)
 {
 	switch (src) {

@@ -26,6 +26,8 @@ struct layout {
 	enum layout_src src;
 	__u64 vmemmap_base_addr;	/* LAYOUT_SYSTEM_MAP: where to read */
 	__u64 page_offset_base_addr;
+	__u64 vmemmap_base;		/* the values in use, 0: not read */
+	__u64 page_offset_base;
 	char why[224];
 };
 
@@ -39,6 +41,13 @@ struct layout_input {
 /* Fills l; returns l->src. Pure: tests feed it recorded listings. */
 enum layout_src layout_resolve(const struct layout_input *in, struct layout *l);
 const char *layout_src_name(enum layout_src src);
+
+/*
+ * Take the bases the BPF side read. Values that cannot be x86_64 layout
+ * bases (outside the kernel half, not on a 1 GiB boundary, or unread)
+ * make the layout unknown; returns l->src.
+ */
+enum layout_src layout_check(struct layout *l, __u64 vmemmap_base, __u64 page_offset_base);
 
 /*
  * Gather the inputs for the running kernel: System.map from path (an

@@ -144,6 +144,18 @@ static int open_and_load(struct kptwatch_bpf **out, struct plan_input *in, struc
 	return err;
 }
 
+/* The layout bases the loaded programs will decode with; see layout_read. */
+static void read_layout(struct kptwatch_bpf *skel, struct plan *p)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts);
+	int fd = bpf_program__fd(skel->progs.layout_read);
+	bool ran = fd >= 0 && !bpf_prog_test_run_opts(fd, &opts);
+
+	layout_check(&p->layout, ran ? skel->bss->layout_vmemmap_base : 0,
+		     ran ? skel->bss->layout_page_offset : 0);
+	plan_finish(p);
+}
+
 static void read_results(struct kptwatch_bpf *skel)
 {
 	read_counters(bpf_map__fd(skel->maps.counters), rr.counters);
@@ -247,12 +259,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "kptwatch: --system-map %s: %s\n", env.system_map, in.layout.why);
 		goto cleanup;
 	}
-	if (in.layout.src == LAYOUT_UNKNOWN && env.cmd != CMD_PROBE)
-		fprintf(stderr, "kptwatch: warning: memory layout unknown: %s\n", in.layout.why);
 
 	err = open_and_load(&skel, &in, &plan, &pi.loaded, pi.load_msg, sizeof(pi.load_msg));
-	if (skel)
+	if (skel) {
 		pi.nprogs = attach_nprogs(skel->obj);
+		read_layout(skel, &plan);
+	}
 
 	if (env.cmd == CMD_PROBE) {
 		code = !pi.loaded || !plan.usable ? EXIT_USAGE :
@@ -276,6 +288,8 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 
+	if (plan.layout.src == LAYOUT_UNKNOWN)
+		fprintf(stderr, "kptwatch: warning: memory layout unknown: %s\n", plan.layout.why);
 	attach_plan(skel->obj, &plan, &st, env.verbose);
 	if (!plan.usable && (!getenv("KPTWATCH_TEST_UNUSABLE") || !st.nlinks)) {
 		fprintf(stderr, "kptwatch: attaching failed: %s; 'kptwatch probe -v' says more\n",

@@ -20,6 +20,8 @@ char *sym_fmt(char *buf, size_t len, const struct ksyms *ks, __u64 addr)
 
 void out_plan_json(struct jw *w, const char *key, const struct plan *p)
 {
+	char b[24];
+
 	jw_open(w, key, '{');
 	jw_str(w, "shape", shape_name(p->shape));
 	jw_bool(w, "kernel_btf", p->kernel_btf);
@@ -32,6 +34,10 @@ void out_plan_json(struct jw *w, const char *key, const struct plan *p)
 	jw_open(w, "layout", '{');
 	jw_str(w, "source", layout_src_name(p->layout.src));
 	jw_str(w, "detail", p->layout.why);
+	snprintf(b, sizeof(b), "%#llx", (unsigned long long)p->layout.vmemmap_base);
+	jw_str(w, "vmemmap_base", p->layout.vmemmap_base ? b : NULL);
+	snprintf(b, sizeof(b), "%#llx", (unsigned long long)p->layout.page_offset_base);
+	jw_str(w, "page_offset_base", p->layout.page_offset_base ? b : NULL);
 	jw_close(w, '}');
 	jw_open(w, "points", '[');
 	for (int i = 0; i < PP_MAX; i++) {
@@ -125,6 +131,10 @@ void out_probe(FILE *f, bool json, const struct plan *p, const struct probe_info
 	fprintf(f, "shape:    %s\n", shape_name(p->shape));
 	snprintf(line, sizeof(line), "layout:   %s: %s", layout_src_name(p->layout.src), p->layout.why);
 	wrap(f, 0, 10, line);
+	if (p->layout.vmemmap_base)
+		fprintf(f, "          vmemmap_base %#llx, page_offset_base %#llx\n",
+			(unsigned long long)p->layout.vmemmap_base,
+			(unsigned long long)p->layout.page_offset_base);
 	if (p->fentry_err) {
 		plan_errstr(p->fentry_err, fb, sizeof(fb));
 		snprintf(line, sizeof(line), "refused by the kernel: %s", fb);

@@ -69,6 +69,17 @@ err=$("$K" probe --btf /nonexistent/vmlinux 2>&1 >/dev/null); rc=$?
 [ $rc -eq 2 ] && [[ $err == *"cannot read BTF from /nonexistent/vmlinux"* ]] && ok "missing --btf file" ||
 	nok "missing --btf file" "rc=$rc $err"
 
+# The bases the loaded programs decode with, read back by the syscall
+# program: whatever this host's layout, they are 1 GiB aligned kernel-half
+# addresses, or the layout is called unknown.
+out=$("$K" probe --json 2>/dev/null)
+lay=$(jq -r '[.loaded, .plan.layout.source, .plan.layout.vmemmap_base, .plan.layout.page_offset_base] | @tsv' <<<"$out")
+read -r loaded src vm po <<<"$lay"
+base_ok() { [[ $1 =~ ^0xff[0-9a-f]{14}$ ]] && [ $((${1} & 0x3fffffff)) = 0 ]; }
+[ "$loaded" = true ] && [ "$src" != unknown ] && base_ok "$vm" && base_ok "$po" &&
+	ok "probe reports the layout bases in use ($src: $vm, $po)" ||
+	nok "probe reports the layout bases in use" "$lay"
+
 err=$("$K" probe --system-map /nonexistent/System.map 2>&1 >/dev/null); rc=$?
 [ $rc -eq 2 ] && [ "$(wc -l <<<"$err")" = 1 ] &&
 	[[ $err == *"cannot read --system-map /nonexistent/System.map"* ]] &&

@@ -150,6 +150,27 @@ static void test_unknown(void)
 	ksyms_free(k);
 }
 
+/* What the BPF side read must look like a base, or nothing is trusted. */
+static void test_check(void)
+{
+	struct layout l = { .src = LAYOUT_SYSTEM_MAP };
+
+	CHECK(layout_check(&l, 0xffffd4c0c0000000ULL, 0xffff9b2a40000000ULL) == LAYOUT_SYSTEM_MAP,
+	      "randomized bases: %s", l.why);
+	CHECK(l.vmemmap_base == 0xffffd4c0c0000000ULL, "values kept");
+	CHECK(layout_check(&l, 0xffffea0000000000ULL, 0xff11000000000000ULL) == LAYOUT_SYSTEM_MAP,
+	      "5-level default page offset: %s", l.why);
+	CHECK(layout_check(&l, 0xffffd4c0c0000000ULL, 0xffffffff81e3c4a0ULL) == LAYOUT_UNKNOWN &&
+	      strstr(l.why, "page_offset_base read as 0xffffffff81e3c4a0") &&
+	      strstr(l.why, "another kernel"), "a pointer is no base: %s", l.why);
+	l.src = LAYOUT_KALLSYMS;
+	CHECK(layout_check(&l, 0, 0xffff888000000000ULL) == LAYOUT_UNKNOWN &&
+	      strstr(l.why, "vmemmap_base read as 0"), "unread: %s", l.why);
+	l.src = LAYOUT_FIXED;
+	CHECK(layout_check(&l, 0x12345000, 0xffff888000000000ULL) == LAYOUT_UNKNOWN,
+	      "user half: %s", l.why);
+}
+
 int main(void)
 {
 	RUN(test_kallsyms);
@@ -158,5 +179,6 @@ int main(void)
 	RUN(test_system_map);
 	RUN(test_system_map_mismatch);
 	RUN(test_unknown);
+	RUN(test_check);
 	return unit_done();
 }
