@@ -6,7 +6,9 @@
 # The VM test bed's own tests, on each matrix entry: build the kernel (cached),
 # build the test module against it, boot it, run the module's checks
 # (tests/kmod/guest-check.sh: vmap/pte frees counted from the kernel's side,
-# 2-vCPU churn) and the memory hot-remove scenario (guest-hotplug.sh check).
+# 2-vCPU churn), kptwatch end to end with the memory layout found each way
+# (guest-kptwatch.sh) and the memory hot-remove scenario (guest-hotplug.sh
+# check).
 # -debug entries (KASAN, lockdep, DEBUG_VM, page poisoning, debug_pagealloc)
 # churn longer; every run fails on a kernel splat (run.sh's scan). On the first
 # entry that boots it also tests the runner itself (CMD's status and output,
@@ -14,8 +16,9 @@
 # check fails when the guest refuses the eject.
 #
 # Entries: the arguments, else $KPTWATCH_VM_ENTRIES (space separated), else
-# 6.12, 7.3, 6.12-patched (when patches/linux-6.12/*.patch exist) and the
-# -debug variant of each.
+# 6.12, 7.3, 6.12-patched (when patches/linux-6.12/*.patch exist), the
+# -debug variant of each, and 6.12-patched-kaslr (the randomized layout
+# every distribution kernel has).
 #
 # Prints "ok ENTRY TEST ...", "FAIL ENTRY TEST ..." and "SKIP ENTRY TEST:
 # reason" lines, then exactly "vm: N passed, M failed" (skips are not
@@ -48,7 +51,7 @@ if [ $# -gt 0 ]; then
 elif [ -n "${KPTWATCH_VM_ENTRIES:-}" ]; then
 	read -ra entries <<<"$KPTWATCH_VM_ENTRIES"
 else
-	entries=(6.12 7.3 6.12-patched 6.12-debug 7.3-debug 6.12-patched-debug)
+	entries=(6.12 7.3 6.12-patched 6.12-debug 7.3-debug 6.12-patched-debug 6.12-patched-kaslr)
 fi
 
 # The scanner's own test needs no kernel: if it cannot tell a splat from a
@@ -212,6 +215,27 @@ for entry in "${entries[@]}"; do
 		fi
 		;;
 	esac
+
+	# --- kptwatch end to end: real frees, the layout found every way ---
+	if [ -z "${ko:-}" ]; then
+		bad "$entry kptwatch: no test module to drive frees"
+	elif [ ! -x "$TOP_DIR/build/kptwatch" ]; then
+		bad "$entry kptwatch: no build/kptwatch (make check-vm builds it)"
+	else
+		other=
+		for m in "$KPTWATCH_CACHE"/build/*/obj/System.map; do
+			[ -f "$m" ] && [ "$m" != "$dir/obj/System.map" ] && other=$m && break
+		done
+		guest "$entry" kptwatch "$logs/kptwatch.log" "$entry" -- "$VM_DIR/guest-kptwatch.sh" "$ko" "$dir" $other
+		summary=$(grep '^kptwatch: [0-9]* passed' "$logs/kptwatch.log" | tail -n1)
+		grep '^# ' "$logs/kptwatch.log" | sed "s/^# /    $entry kptwatch: /"
+		case $rc in
+		0) ok "$entry kptwatch: ${summary#kptwatch: }" ;;
+		123) bad "$entry kptwatch: kernel splat ($summary)"; sed -n '/^--- splat/,/^--- end of splat/p' "$logs/kptwatch.log" | head -n 60 | sed 's/^/    | /' ;;
+		*) bad "$entry kptwatch: run.sh exit $rc (${summary:-no summary})"; grep -E '^(FAIL|run\.sh:)' "$logs/kptwatch.log" | head -n 30 | sed 's/^/    | /' ;;
+		esac
+		grep '^SKIP' "$logs/kptwatch.log" | sed "s/^SKIP /SKIP $entry kptwatch /"
+	fi
 
 	# --- memory hot-remove: a pc-dimm onlined, then ejected through ACPI ---
 	guest "$entry" hotplug "$logs/hotplug.log" --hotplug "$entry" -- "$VM_DIR/guest-hotplug.sh" check dimm0 512M

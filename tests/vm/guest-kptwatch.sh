@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# guest-kptwatch.sh KO KBUILD_DIR [OTHER_SYSTEM_MAP]
+#
+# Runs INSIDE a test-bed guest, as root: kptwatch end to end on the running
+# kernel, with the test module (KO) making real page-table frees, and the
+# memory layout found each way kptwatch can find it.
+#
+#  - probe: the plan is complete and the layout source is the one this
+#    kernel calls for: "kallsyms" with CONFIG_DYNAMIC_MEMORY_LAYOUT (every
+#    -kaslr entry), "fixed" without. The bases in use are printed; on a
+#    -kaslr kernel they must differ from the non-randomized defaults.
+#  - check -- WORKLOAD: on a patched kernel exit 0, every queued page
+#    freed after a flush, nothing untracked; on an unpatched one exit 1
+#    with a violation for every PTE table vmap_pmd freed.
+#  - kallsyms without data symbols (a copy bind-mounted over
+#    /proc/kallsyms, as on a kernel without CONFIG_KALLSYMS_ALL): without a
+#    System.map the layout is unknown and the verdict 3 (or "fixed" where
+#    /proc/config.gz says the layout is constant); with KBUILD_DIR's
+#    System.map the bases are the very ones kallsyms gave, and check gives
+#    the same verdict as before; another kernel's System.map is refused
+#    with exit 2.
+#
+# Prints "ok NAME", "FAIL NAME: detail", "SKIP NAME: reason", "# ..."
+# figures, then "kptwatch: N passed, M failed". Exits 1 if anything failed.
+#
+# Environment: KPT_PMD_ITERS (32), KPT_PTE_ITERS (200).
+set -u
+
+ko=${1:?usage: guest-kptwatch.sh KO KBUILD_DIR [OTHER_SYSTEM_MAP]}
+kbuild=${2:?usage: guest-kptwatch.sh KO KBUILD_DIR [OTHER_SYSTEM_MAP]}
+other_map=${3:-}
+pmd_iters=${KPT_PMD_ITERS:-32}
+pte_iters=${KPT_PTE_ITERS:-200}
+
+top=$(cd "$(dirname "$0")/../.." && pwd)
+K=$top/build/kptwatch
+D=/sys/kernel/debug/kptwatch_test
+map=$kbuild/obj/System.map
+tmp=$(mktemp -d)
+passed=0
+failed=0
+
+ok() { echo "ok $1"; passed=$((passed + 1)); }
+fail() { echo "FAIL $1: $2"; failed=$((failed + 1)); }
+skip() { echo "SKIP $1: $2"; }
+finish() {
+	umount /proc/kallsyms 2>/dev/null
+	rmmod kptwatch_test 2>/dev/null
+	rm -rf "$tmp"
+	echo "kptwatch: $passed passed, $failed failed"
+	[ "$failed" = 0 ]
+	exit
+}
+trap finish EXIT
+
+[ -x "$K" ] || { fail setup "no $K (make all first)"; exit; }
+[ -r "$map" ] || { fail setup "no $map"; exit; }
+insmod "$ko" || { fail setup "insmod $ko"; exit; }
+
+workload=(sh -c "echo 'vmap_pmd iters=$pmd_iters' >$D/run && echo 'pte_kernel iters=$pte_iters' >$D/run")
+patched=0
+grep -q '^CONFIG_ASYNC_PGTABLE_FREE=y' "$kbuild/obj/.config" && patched=1
+want_src=fixed
+grep -q '^CONFIG_DYNAMIC_MEMORY_LAYOUT=y' "$kbuild/obj/.config" && want_src=kallsyms
+
+# probe NAME OUT [ARGS...]: kptwatch probe --json; sets $prc
+probe() {
+	local name=$1 out=$2
+	shift 2
+	"$K" probe --json "$@" >"$out" 2>"$out.err"
+	prc=$?
+}
+# field FILE JQ
+field() { jq -r "$2" "$1" 2>/dev/null; }
+
+# check NAME OUT [ARGS...]: kptwatch check --json ARGS -- WORKLOAD, then
+# the assertions of a patched or an unpatched kernel.
+check() {
+	local name=$1 out=$2 rc q f v t u
+	shift 2
+	"$K" check --json "$@" -- "${workload[@]}" >"$out" 2>"$out.err"
+	rc=$?
+	read -r q f v t u < <(field "$out" '[.counters.queued, .counters.freed_ok,
+		.violations_total, .counters.walk_trunc, .counters.range_unknown] | @tsv')
+	echo "# $name: exit $rc, queued $q, freed_ok $f, violations $v, walk_trunc $t"
+	if [ $patched = 1 ]; then
+		if [ "$rc" = 0 ] && [ "${q:-0}" -ge $((pmd_iters + pte_iters)) ] && [ "$q" = "$f" ] &&
+			[ "$v" = 0 ] && [ "$t" = 0 ] && [ "$u" = 0 ]; then
+			ok "$name: exit 0, $q queued = $f freed after a flush"
+		else
+			fail "$name" "wanted exit 0 and queued = freed_ok >= $((pmd_iters + pte_iters)), got exit $rc ($(head -c 300 "$out.err"))"
+		fi
+	elif [ "$rc" = 1 ] && [ "${v:-0}" -ge "$pmd_iters" ] && [ "$t" = 0 ]; then
+		ok "$name: exit 1, $v violations (vmap_pmd freed $pmd_iters PTE tables unflushed)"
+	else
+		fail "$name" "wanted exit 1 and >= $pmd_iters violations, got exit $rc, $v ($(head -c 300 "$out.err"))"
+	fi
+}
+
+# --- the layout from the kernel's own kallsyms ---
+probe probe "$tmp/probe.json"
+src=$(field "$tmp/probe.json" .plan.layout.source)
+vm=$(field "$tmp/probe.json" .plan.layout.vmemmap_base)
+po=$(field "$tmp/probe.json" .plan.layout.page_offset_base)
+echo "# layout: $src, vmemmap_base $vm, page_offset_base $po"
+if [ "$prc" = 0 ] && [ "$src" = "$want_src" ] && [ "$vm" != null ] && [ "$po" != null ]; then
+	ok "probe: complete, layout $src"
+else
+	fail probe "wanted exit 0 and layout $want_src, got exit $prc, layout $src ($(head -c 300 "$tmp/probe.json.err"))"
+fi
+if [ "$want_src" = kallsyms ]; then
+	if [ "$vm" != 0xffffea0000000000 ] || [ "$po" != 0xffff888000000000 ]; then
+		ok "probe: the bases are randomized ($vm, $po)"
+	else
+		fail "probe randomized" "KASLR kernel with the default bases: the test proves nothing"
+	fi
+fi
+check check "$tmp/check.json"
+
+# --- kallsyms as a kernel without CONFIG_KALLSYMS_ALL lists it ---
+grep -v ' [dDbBrR] ' /proc/kallsyms >"$tmp/kallsyms" && mount --bind "$tmp/kallsyms" /proc/kallsyms ||
+	{ fail nodata "cannot bind-mount a copy over /proc/kallsyms"; exit; }
+if grep -q ' vmemmap_base$\| init_mm$' /proc/kallsyms; then
+	fail nodata "data symbols still listed"
+	exit
+fi
+rel=$(uname -r)
+if [ -e "/boot/System.map-$rel" ] || [ -e "/lib/modules/$rel/build/System.map" ]; then
+	skip "nodata probe" "a System.map for $rel is installed where kptwatch looks by default"
+else
+	probe "nodata probe" "$tmp/nodata.json"
+	nsrc=$(field "$tmp/nodata.json" .plan.layout.source)
+	want=unknown want_rc=3
+	if [ "$want_src" = fixed ] && [ -r /proc/config.gz ]; then
+		want=fixed want_rc=0
+	fi
+	if [ "$prc" = "$want_rc" ] && [ "$nsrc" = "$want" ]; then
+		ok "nodata probe: layout $nsrc, exit $prc ($(field "$tmp/nodata.json" .plan.layout.detail))"
+	else
+		fail "nodata probe" "wanted layout $want and exit $want_rc, got $nsrc, exit $prc"
+	fi
+	if [ "$want" = unknown ]; then
+		"$K" check --json -- true >"$tmp/nodata-check.json" 2>"$tmp/nodata-check.err"
+		crc=$?
+		if [ $crc = 3 ] && grep -q 'memory layout unknown' "$tmp/nodata-check.json"; then
+			ok "nodata check: exit 3, layout unknown given as the reason"
+		else
+			fail "nodata check" "wanted exit 3 and the layout reason, got exit $crc"
+		fi
+	fi
+fi
+
+probe "nodata probe --system-map" "$tmp/map.json" --system-map "$map"
+msrc=$(field "$tmp/map.json" .plan.layout.source)
+mvm=$(field "$tmp/map.json" .plan.layout.vmemmap_base)
+mpo=$(field "$tmp/map.json" .plan.layout.page_offset_base)
+want=fixed
+[ "$want_src" = kallsyms ] && want=system-map
+if [ "$prc" = 0 ] && [ "$msrc" = "$want" ] && [ "$mvm" = "$vm" ] && [ "$mpo" = "$po" ]; then
+	ok "nodata probe --system-map: layout $msrc, the same bases as kallsyms gave"
+else
+	fail "nodata probe --system-map" "wanted exit 0, layout $want, bases $vm $po; got exit $prc, $msrc, $mvm $mpo ($(head -c 300 "$tmp/map.json.err"))"
+fi
+check "nodata check --system-map" "$tmp/map-check.json" --system-map "$map"
+
+if [ -z "$other_map" ]; then
+	skip "nodata --system-map OTHER" "no other kernel's System.map given"
+elif [ "$want_src" = fixed ] && [ -r /proc/config.gz ]; then
+	skip "nodata --system-map OTHER" "the config says the layout is fixed: no map is read"
+else
+	"$K" probe --system-map "$other_map" >/dev/null 2>"$tmp/other.err"
+	orc=$?
+	if [ $orc = 2 ] && grep -q 'does not match the running kernel' "$tmp/other.err" &&
+		[ "$(wc -l <"$tmp/other.err")" = 1 ]; then
+		ok "nodata --system-map OTHER: exit 2, $(sed 's/.*(\(.*\))/\1/' "$tmp/other.err")"
+	else
+		fail "nodata --system-map OTHER" "wanted exit 2 and 'does not match', got exit $orc: $(head -c 300 "$tmp/other.err")"
+	fi
+fi
