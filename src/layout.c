@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Memory layout bases: from kallsyms, from the kernel config, from a
- * System.map, or unknown. See layout.h for why this matters.
+ * Memory layout bases: from kallsyms, from a System.map, or unknown. See
+ * layout.h for why this matters.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -99,24 +99,10 @@ static int map_offset(const struct ksyms *kallsyms, const struct ksyms *map, __u
 	return 0;
 }
 
-/* "y", "n" or NULL (config unknown) for CONFIG_DYNAMIC_MEMORY_LAYOUT. */
-static const char *dynamic_layout(const char *config)
-{
-	const char *p;
-
-	if (!config)
-		return NULL;
-	for (p = config; p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
-		if (!strncmp(p, "CONFIG_DYNAMIC_MEMORY_LAYOUT=y", 30))
-			return "y";
-	return "n";
-}
-
 enum layout_src layout_resolve(const struct layout_input *in, struct layout *l)
 {
 	const struct ksym *kv = find_name(in->kallsyms, VMEMMAP_SYM);
 	const struct ksym *kp = find_name(in->kallsyms, PAGE_OFFSET_SYM);
-	const char *dyn = dynamic_layout(in->config);
 	const char *map = in->system_map_path ? in->system_map_path : "System.map";
 	char why[160];
 	__u64 off;
@@ -132,11 +118,6 @@ enum layout_src layout_resolve(const struct layout_input *in, struct layout *l)
 		l->src = LAYOUT_FIXED;
 		snprintf(l->why, sizeof(l->why), "kallsyms lists data symbols but no %s",
 			 VMEMMAP_SYM);
-		return l->src;
-	}
-	if (dyn && !strcmp(dyn, "n")) {
-		l->src = LAYOUT_FIXED;
-		snprintf(l->why, sizeof(l->why), "CONFIG_DYNAMIC_MEMORY_LAYOUT is off");
 		return l->src;
 	}
 	if (in->system_map && in->kallsyms &&
@@ -275,10 +256,6 @@ int layout_input_load(struct layout_input *in, const struct ksyms *kallsyms,
 			return -ENOMEM;
 		in->system_map_path = strdup(path);
 	}
-	snprintf(p[1], sizeof(p[1]), "/boot/config-%s", release);
-	in->config = slurp("/proc/config.gz");
-	if (!in->config)
-		in->config = slurp(p[1]);
 	return 0;
 }
 
@@ -286,7 +263,6 @@ void layout_input_free(struct layout_input *in)
 {
 	ksyms_free((struct ksyms *)in->system_map);
 	free((char *)in->system_map_path);
-	free((char *)in->config);
 	memset(in, 0, sizeof(*in));
 }
 

@@ -4,9 +4,12 @@
  * page pointers into pfns through vmemmap_base and reads PMD tables
  * through page_offset_base. With CONFIG_DYNAMIC_MEMORY_LAYOUT (KASLR of
  * the memory regions, 5-level paging) both are variables set at boot;
- * without it they are constants the BPF side knows. kallsyms lists the
- * variables only with CONFIG_KALLSYMS_ALL; a System.map relocated by the
- * running kernel's text offset finds them otherwise.
+ * without it they are constants the BPF side knows. 7.x kernels have no
+ * such option: 5-level support is always built in and the bases are
+ * always variables, so the config cannot tell a fixed layout from a
+ * variable one and is not consulted. kallsyms lists the variables only
+ * with CONFIG_KALLSYMS_ALL; a System.map relocated by the running
+ * kernel's text offset finds them otherwise.
  */
 #ifndef KPT_LAYOUT_H
 #define KPT_LAYOUT_H
@@ -35,7 +38,6 @@ struct layout_input {
 	const struct ksyms *kallsyms;	/* NULL: unreadable */
 	const struct ksyms *system_map;	/* NULL: none given or found */
 	const char *system_map_path;	/* for messages */
-	const char *config;		/* kernel config text, NULL: unknown */
 };
 
 /* Fills l; returns l->src. Pure: tests feed it recorded listings. */
@@ -51,9 +53,9 @@ enum layout_src layout_check(struct layout *l, __u64 vmemmap_base, __u64 page_of
 
 /*
  * Gather the inputs for the running kernel: System.map from path (an
- * error if unreadable) or the usual places for this release, the config
- * from /proc/config.gz or /boot. Fills in (caller frees with
- * layout_input_free) and returns 0, or -errno for an unreadable path.
+ * error if unreadable) or the usual places for this release, plain or
+ * gzip. Fills in (caller frees with layout_input_free) and returns 0, or
+ * -errno for an unreadable path.
  */
 int layout_input_load(struct layout_input *in, const struct ksyms *kallsyms,
 		      const char *path, const char *release);
