@@ -255,8 +255,9 @@ static int attach_prog(struct attach_state *st, struct bpf_program *pg)
 	return add_link(st, bpf_program__attach(pg));
 }
 
-static int attach_kprobe(struct bpf_object *obj, const struct plan_point *pt,
-			 struct attach_state *st)
+/* The kprobe (and kretprobe) of a point on one kallsyms name, or neither. */
+static int attach_kprobe_on(struct bpf_object *obj, const struct plan_point *pt,
+			    const char *sym, struct attach_state *st)
 {
 	struct bpf_program *ret = prog(obj, "kretprobe", pt->prog);
 	struct bpf_program *ent = prog(obj, "kprobe", pt->prog);
@@ -264,11 +265,42 @@ static int attach_kprobe(struct bpf_object *obj, const struct plan_point *pt,
 
 	if (!ent || !bpf_program__autoload(ent) || (pt->paired && (!ret || !bpf_program__autoload(ret))))
 		return -ENOENT;
-	if (pt->paired && (err = add_link(st, bpf_program__attach_kprobe(ret, true, pt->sym))))
+	if (pt->paired && (err = add_link(st, bpf_program__attach_kprobe(ret, true, sym))))
 		return err;
-	err = add_link(st, bpf_program__attach_kprobe(ent, false, pt->sym));
+	err = add_link(st, bpf_program__attach_kprobe(ent, false, sym));
 	if (err && pt->paired)
 		bpf_link__destroy(st->links[--st->nlinks]);
+	return err;
+}
+
+/*
+ * The clones of a point's function, which fentry on the function itself
+ * does not see; skip is the one already attached. A clone that will not
+ * take its kprobe leaves the point partial, not lost.
+ */
+static void attach_clones(struct bpf_object *obj, struct plan_point *pt, const char *skip,
+			  struct attach_state *st)
+{
+	int n = pt->nclones < KPT_MAX_CLONES ? pt->nclones : KPT_MAX_CLONES;
+
+	for (int i = 0; i < n; i++) {
+		int err;
+
+		if (skip && !strcmp(pt->clones[i], skip))
+			continue;
+		err = attach_kprobe_on(obj, pt, pt->clones[i], st);
+		if (err)
+			plan_partial(pt, "kprobe on %s: %s", pt->clones[i], strerror(-err));
+	}
+}
+
+/* A kprobe point: the function (or its first clone), then the other clones. */
+static int attach_kprobe(struct bpf_object *obj, struct plan_point *pt, struct attach_state *st)
+{
+	int err = attach_kprobe_on(obj, pt, pt->sym, st);
+
+	if (!err)
+		attach_clones(obj, pt, pt->sym, st);
 	return err;
 }
 
@@ -316,10 +348,18 @@ int attach_plan(struct bpf_object *obj, struct plan *p, struct attach_state *st,
 			break;
 		case METH_FENTRY:
 			err = attach_fentry(obj, pt, st);
-			if (!err || attach_kprobe(obj, pt, st))
+			if (!err) {
+				if (pt->nclones && p->kprobes && !pt->no_twin)
+					attach_clones(obj, pt, NULL, st);
+				else if (pt->nclones && !pt->partial)
+					plan_partial(pt, "calls to %d clone(s) unseen: the kprobe did not load",
+						     pt->nclones);
 				break;
+			}
 			snprintf(pt->why, sizeof(pt->why), "fentry attach: %s; kprobe used",
 				 strerror(-err));
+			if (attach_kprobe(obj, pt, st))
+				break;
 			pt->method = METH_KPROBE;
 			err = 0;
 			break;
@@ -336,6 +376,7 @@ int attach_plan(struct bpf_object *obj, struct plan *p, struct attach_state *st,
 			plan_drop(p, order[k], why);
 		}
 	}
+	plan_finish(p);		/* a clone that did not attach makes it partial */
 	return st->nlinks;
 }
 

@@ -15,7 +15,7 @@ struct bpf_object;
 struct bpf_link;
 struct btf;
 
-#define KPT_MAX_LINKS	32
+#define KPT_MAX_LINKS	64
 
 struct attach_state {
 	struct bpf_link *links[KPT_MAX_LINKS];

@@ -152,3 +152,20 @@ int ksyms_resolve(const struct ksyms *ks, const char *name, const char **sym)
 		*sym = clone;
 	return n;
 }
+
+int ksyms_clones(const struct ksyms *ks, const char *name, const char **out, int max)
+{
+	size_t len = strlen(name);
+	int n = 0;
+
+	for (size_t i = 0; ks && i < ks->n; i++) {
+		const struct ksym *k = &ks->syms[i];
+
+		if (!is_text(k->type) || !is_clone(k->name, name, len))
+			continue;
+		if (n < max)
+			out[n] = k->name;
+		n++;
+	}
+	return n;
+}

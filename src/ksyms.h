@@ -34,4 +34,10 @@ const struct ksym *ksyms_search(const struct ksyms *ks, __u64 addr);
  */
 int ksyms_resolve(const struct ksyms *ks, const char *name, const char **sym);
 
+/*
+ * The clones of name (never name itself), by address: the first max go to
+ * out; returns how many there are in all.
+ */
+int ksyms_clones(const struct ksyms *ks, const char *name, const char **out, int max);
+
 #endif

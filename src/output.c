@@ -51,6 +51,12 @@ void out_plan_json(struct jw *w, const char *key, const struct plan *p)
 		jw_bool(w, "in_btf", pt->in_btf);
 		jw_i64(w, "kallsyms", pt->nsyms);
 		jw_str(w, "symbol", pt->sym);
+		jw_open(w, "clones", '[');
+		for (int c = 0; c < pt->nclones && c < KPT_MAX_CLONES; c++)
+			jw_str(w, NULL, pt->clones[c]);
+		jw_close(w, ']');
+		jw_i64(w, "clones_total", pt->nclones);
+		jw_bool(w, "partial", pt->partial);
 		jw_str(w, "method", method_name(pt->method));
 		jw_str(w, "why", pt->why[0] ? pt->why : NULL);
 		jw_str(w, "cost", pt->method == METH_MISSING && pt->needed ? pt->cost : NULL);
@@ -152,8 +158,17 @@ void out_probe(FILE *f, bool json, const struct plan *p, const struct probe_info
 			found_str(pt, fb, sizeof(fb)), absent ? "-" : method_name(pt->method));
 		if (absent)
 			continue;
-		if (pt->method == METH_KPROBE && strcmp(pt->sym, pt->func)) {
+		if (pt->method == METH_KPROBE && strcmp(pt->sym, pt->func) && pt->nclones < 2) {
 			snprintf(line, sizeof(line), "on %s", pt->sym);
+			wrap(f, 2, 7, line);
+		} else if ((pt->method == METH_KPROBE || pt->method == METH_FENTRY) && pt->nclones &&
+			   p->kprobes) {
+			int n = snprintf(line, sizeof(line), "clones, by kprobe:");
+
+			for (int c = 0; c < pt->nclones && c < KPT_MAX_CLONES &&
+					n < (int)sizeof(line); c++)
+				n += snprintf(line + n, sizeof(line) - n, "%s %s", c ? "," : "",
+					      pt->clones[c]);
 			wrap(f, 2, 7, line);
 		}
 		if (pt->why[0]) {

@@ -10,6 +10,8 @@
  * it got its method and what its absence costs.
  */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include "plan.h"
 
@@ -154,6 +156,21 @@ void plan_errstr(int err, char *buf, size_t len)
 		 err == -ENOTSUPP ? "not supported" : strerror(-err));
 }
 
+void plan_partial(struct plan_point *pt, const char *fmt, ...)
+{
+	size_t n = strlen(pt->why);
+	va_list ap;
+
+	pt->partial = true;
+	if (n && n + 2 < sizeof(pt->why)) {
+		strcpy(pt->why + n, "; ");
+		n += 2;
+	}
+	va_start(ap, fmt);
+	vsnprintf(pt->why + n, sizeof(pt->why) - n, fmt, ap);
+	va_end(ap);
+}
+
 static void choose(const struct plan_input *in, struct plan_point *pt)
 {
 	char e[96];
@@ -199,14 +216,20 @@ static void choose(const struct plan_input *in, struct plan_point *pt)
 		snprintf(pt->why, sizeof(pt->why), "kernel refused fentry: %s", e);
 	else {
 		pt->method = METH_FENTRY;
+		/* the compiler's specialisations are other entry points */
+		if (pt->nclones && !in->kprobes)
+			plan_partial(pt, "calls to %d clone(s) (%s) unseen: no kprobes", pt->nclones,
+				      pt->clones[0]);
+		else if (pt->nclones > KPT_MAX_CLONES)
+			plan_partial(pt, "%d clones, kprobes on the first %d", pt->nclones,
+				      KPT_MAX_CLONES);
 		return;
 	}
 	if (in->kprobes && pt->nsyms > 0) {
 		pt->method = METH_KPROBE;
-		/* two specialisations of one function: calls to the other go unseen */
-		if (clone && pt->nsyms > 1)
-			snprintf(pt->why + strlen(pt->why), sizeof(pt->why) - strlen(pt->why),
-				 "; %d clones, only %s watched", pt->nsyms, pt->sym);
+		if (pt->nclones > KPT_MAX_CLONES)
+			plan_partial(pt, "%d clones, kprobes on the first %d", pt->nclones,
+				      KPT_MAX_CLONES);
 		return;
 	}
 	pt->method = METH_MISSING;
@@ -229,7 +252,7 @@ void plan_finish(struct plan *p)
 
 		if (ok && (pt->role == ROLE_ENQUEUE || pt->role == ROLE_FREE))
 			qp = true;
-		if (pt->critical && !ok)
+		if (pt->critical && (!ok || pt->partial))
 			p->complete = false;
 	}
 	/* every page is matched by pfn: a wrong base loses all of them */
@@ -264,6 +287,7 @@ void plan_build(const struct plan_input *in, struct plan *p)
 		}
 		pt->nsyms = ksyms_resolve(in->ksyms, pt->func, &sym);
 		snprintf(pt->sym, sizeof(pt->sym), "%s", sym ? sym : pt->func);
+		pt->nclones = ksyms_clones(in->ksyms, pt->func, pt->clones, KPT_MAX_CLONES);
 	}
 	p->shape = detect(p);
 	classify(p);

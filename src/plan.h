@@ -25,6 +25,9 @@ enum {
 	PP_PAGE_FREE, PP_MAX,
 };
 
+/* A function's compiler clones each take a kprobe; more are not watched. */
+#define KPT_MAX_CLONES	4
+
 struct plan_point {
 	const char *func;	/* kernel function or tracepoint */
 	const char *prog;	/* BPF program suffix: fentry_<prog>, kprobe_<prog> */
@@ -33,6 +36,9 @@ struct plan_point {
 	bool in_btf;
 	int nsyms;		/* kallsyms candidates, clones included */
 	char sym[128];		/* what a kprobe attaches to */
+	const char *clones[KPT_MAX_CLONES];	/* compiler clones, by address */
+	int nclones;		/* all of them, even past KPT_MAX_CLONES */
+	bool partial;		/* attached, but calls to some clones go unseen */
 	bool no_twin;		/* the kprobe fallback did not load */
 	bool needed;		/* part of the detected shape */
 	bool critical;		/* the verdict is incomplete without it */
@@ -68,6 +74,9 @@ void plan_build(const struct plan_input *in, struct plan *p);
 /* Mark a point lost after a load or attach failure and recompute. */
 void plan_drop(struct plan *p, int idx, const char *why);
 void plan_finish(struct plan *p);
+/* The point attached, but some calls go unseen: say why (appended). */
+void plan_partial(struct plan_point *pt, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 /* Fill btf_func[] from "bpftool btf dump" text ("[id] FUNC 'name' ..."). */
 void plan_input_from_listing(struct plan_input *in, const char *btf_listing);

@@ -199,6 +199,9 @@ int verdict_compute(const struct env *env, const struct plan *p,
 		if (pt->critical && pt->method == METH_MISSING) {
 			incomplete = true;
 			add(v, R_INCOMPLETE, "%s not watched: %s", pt->func, pt->cost);
+		} else if (pt->critical && pt->partial) {
+			incomplete = true;
+			add(v, R_INCOMPLETE, "%s watched in part: %s", pt->func, pt->why);
 		}
 	}
 	v->code = fail ? EXIT_FAIL : incomplete ? EXIT_INCOMPLETE : EXIT_CLEAN;

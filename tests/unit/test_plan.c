@@ -216,21 +216,96 @@ static void test_demote(void)
 	CHECK(plan_demote(&p, "fentry_nonexistent", -EINVAL) < 0, "unknown point");
 }
 
+/* Every clone of a function is an entry point: each gets a kprobe. */
 static void test_two_clones(void)
 {
 	struct plan_input in;
 	struct plan p;
+	const struct plan_point *pt = &p.pts[PP_FREE_PAGETABLE];
 
 	input(&in, "unpatched", true, 0);
 	ksyms_free(ks);
 	ks = ksyms_parse("ffffffff81086120 t free_pagetable.constprop.0\n"
 			 "ffffffff81086400 t free_pagetable.constprop.1\n"
+			 "ffffffff81086800 t free_pagetable.cold\n"
 			 "ffffffff81084c40 T pmd_free_pte_page\n");
 	in.ksyms = ks;
 	plan_build(&in, &p);
-	CHECK(p.pts[PP_FREE_PAGETABLE].method == METH_KPROBE &&
-	      strstr(p.pts[PP_FREE_PAGETABLE].why, "2 clones, only free_pagetable.constprop.0"),
-	      "second clone reported: %s", p.pts[PP_FREE_PAGETABLE].why);
+	CHECK(pt->method == METH_KPROBE && !strcmp(pt->sym, "free_pagetable.constprop.0"),
+	      "%s on %s", method_name(pt->method), pt->sym);
+	CHECK(pt->nclones == 2 && !strcmp(pt->clones[0], "free_pagetable.constprop.0") &&
+	      !strcmp(pt->clones[1], "free_pagetable.constprop.1"), "%d clones", pt->nclones);
+	CHECK(!pt->partial, "both watched: %s", pt->why);
+}
+
+/*
+ * The function and a clone: fentry sees calls to the function only, a
+ * kprobe twin takes the clone. Without kprobes the point is partial and
+ * the plan, since free_pagetable is critical when unpatched, incomplete.
+ */
+static void test_fentry_and_clone(void)
+{
+	struct plan_input in;
+	struct plan p;
+	const struct plan_point *pt = &p.pts[PP_PUD_FREE_PMD_PAGE];
+
+	for (int kprobes = 1; kprobes >= 0; kprobes--) {
+		input(&in, "unpatched", kprobes, 0);
+		ksyms_free(ks);
+		ks = ksyms_parse("ffffffff81084a10 T pud_free_pmd_page\n"
+				 "ffffffff81084b10 t pud_free_pmd_page.part.0\n"
+				 "ffffffff81084c40 T pmd_free_pte_page\n"
+				 "ffffffff81086120 t free_pagetable.isra.0\n");
+		in.ksyms = ks;
+		plan_build(&in, &p);
+		CHECK(pt->method == METH_FENTRY && pt->nclones == 1 &&
+		      !strcmp(pt->clones[0], "pud_free_pmd_page.part.0"), "kprobes %d: %s, %d clones",
+		      kprobes, method_name(pt->method), pt->nclones);
+		if (kprobes) {
+			CHECK(!pt->partial && p.complete, "clone under a kprobe: %s", pt->why);
+		} else {
+			CHECK(pt->partial && strstr(pt->why, "1 clone(s) (pud_free_pmd_page.part.0) unseen"),
+			      "no kprobes: %s", pt->why);
+			CHECK(pt->critical && !p.complete, "a partial critical point: incomplete");
+		}
+	}
+}
+
+/* More clones than kprobes we place: the rest are said to be unseen. */
+static void test_many_clones(void)
+{
+	struct plan_input in;
+	struct plan p;
+	const struct plan_point *pt = &p.pts[PP_FREE_PAGETABLE];
+
+	input(&in, "unpatched", true, 0);
+	ksyms_free(ks);
+	ks = ksyms_parse("ffffffff81086100 t free_pagetable.isra.0\n"
+			 "ffffffff81086200 t free_pagetable.isra.1\n"
+			 "ffffffff81086300 t free_pagetable.constprop.0\n"
+			 "ffffffff81086400 t free_pagetable.constprop.1\n"
+			 "ffffffff81086500 t free_pagetable.part.0\n"
+			 "ffffffff81084a10 T pud_free_pmd_page\n"
+			 "ffffffff81084c40 T pmd_free_pte_page\n");
+	in.ksyms = ks;
+	plan_build(&in, &p);
+	CHECK(pt->method == METH_KPROBE && pt->nclones == 5 && pt->partial &&
+	      strstr(pt->why, "5 clones, kprobes on the first 4"), "%d clones: %s", pt->nclones,
+	      pt->why);
+	CHECK(pt->critical && !p.complete && strstr(plan_coverage(&p), "incomplete"), "%s",
+	      plan_coverage(&p));
+	/* four: all watched, and nothing else is missing */
+	ksyms_free(ks);
+	ks = ksyms_parse("ffffffff81086100 t free_pagetable.isra.0\n"
+			 "ffffffff81086200 t free_pagetable.isra.1\n"
+			 "ffffffff81086300 t free_pagetable.constprop.0\n"
+			 "ffffffff81086400 t free_pagetable.constprop.1\n"
+			 "ffffffff81084a10 T pud_free_pmd_page\n"
+			 "ffffffff81084c40 T pmd_free_pte_page\n");
+	in.ksyms = ks;
+	plan_build(&in, &p);
+	CHECK(pt->nclones == 4 && !pt->partial && p.complete, "4 clones: %s; %s", pt->why,
+	      plan_coverage(&p));
 }
 
 static void test_resolve(void)
@@ -267,6 +342,8 @@ int main(void)
 	RUN(test_mixed_and_drop);
 	RUN(test_demote);
 	RUN(test_two_clones);
+	RUN(test_fentry_and_clone);
+	RUN(test_many_clones);
 	RUN(test_resolve);
 	ksyms_free(ks);
 	return unit_done();

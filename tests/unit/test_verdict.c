@@ -67,6 +67,15 @@ static void test_incomplete(void)
 	plan.pts[PP_WORK_FUNC] = (struct plan_point){ .func = "kernel_pgtable_work_func",
 		.needed = true, .method = METH_MISSING, .cost = "x" };
 	CHECK(run() == EXIT_CLEAN, "missing drain point: %d", v.code);
+	/* a clone of a critical function not watched */
+	reset();
+	plan.pts[PP_FREE_PAGETABLE] = (struct plan_point){ .func = "free_pagetable",
+		.critical = true, .method = METH_KPROBE, .partial = true,
+		.why = "5 clones, kprobes on the first 4" };
+	CHECK(run() == EXIT_INCOMPLETE &&
+	      has(R_INCOMPLETE, "free_pagetable watched in part: 5 clones"), "partial: %d", v.code);
+	plan.pts[PP_FREE_PAGETABLE].critical = false;
+	CHECK(run() == EXIT_CLEAN, "partial, not critical: %d", v.code);
 	/* no idea where vmemmap is: frees may not match their pages */
 	reset();
 	rr.counters[KPT_C_QUEUED] = rr.counters[KPT_C_FREED_OK] = 10;
