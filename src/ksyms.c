@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 #include "ksyms.h"
 
 static int cmp_addr(const void *a, const void *b)
@@ -60,10 +61,12 @@ err:
 
 struct ksyms *ksyms_load(const char *path)
 {
+	/* gzread passes a plain file through: System.map.gz reads the same */
+	gzFile f = gzopen(path, "rb");
 	struct ksyms *ks;
-	FILE *f = fopen(path, "r");
 	char *buf = NULL;
-	size_t len = 0, cap = 0, n;
+	size_t len = 0, cap = 0;
+	int n;
 
 	if (!f)
 		return NULL;
@@ -73,16 +76,22 @@ struct ksyms *ksyms_load(const char *path)
 
 			if (!b) {
 				free(buf);
-				fclose(f);
+				gzclose(f);
 				errno = ENOMEM;
 				return NULL;
 			}
 			buf = b;
 		}
-		n = fread(buf + len, 1, cap - len - 1, f);
-		len += n;
+		n = gzread(f, buf + len, cap - len - 1);
+		if (n > 0)
+			len += n;
 	} while (n > 0);
-	fclose(f);
+	gzclose(f);
+	if (n < 0) {
+		free(buf);
+		errno = EIO;
+		return NULL;
+	}
 	buf[len] = 0;
 	ks = ksyms_parse(buf);
 	free(buf);

@@ -19,6 +19,7 @@ struct ksyms {
 };
 
 struct ksyms *ksyms_parse(const char *listing);
+/* A listing from a file, plain or gzip; NULL with errno set. */
 struct ksyms *ksyms_load(const char *path);
 void ksyms_free(struct ksyms *ks);
 

@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <zlib.h>
 #include "layout.h"
 
 #define VMEMMAP_SYM	"vmemmap_base"
@@ -194,48 +193,11 @@ const char *layout_src_name(enum layout_src src)
 	return "?";
 }
 
-/* The whole of a file, gzip or plain (gzread passes plain files through). */
-static char *slurp(const char *path)
-{
-	gzFile f = gzopen(path, "rb");
-	char *buf = NULL;
-	size_t len = 0, cap = 0;
-	int n;
-
-	if (!f)
-		return NULL;
-	do {
-		if (cap - len < 65536) {
-			char *b = realloc(buf, cap = cap ? cap * 2 : 1 << 20);
-
-			if (!b) {
-				free(buf);
-				gzclose(f);
-				errno = ENOMEM;
-				return NULL;
-			}
-			buf = b;
-		}
-		n = gzread(f, buf + len, cap - len - 1);
-		if (n > 0)
-			len += n;
-	} while (n > 0);
-	gzclose(f);
-	if (n < 0) {
-		free(buf);
-		errno = EIO;
-		return NULL;
-	}
-	buf[len] = 0;
-	return buf;
-}
-
 int layout_input_load(struct layout_input *in, const struct ksyms *kallsyms,
 		      const char *path, const char *release)
 {
 	char p[2][256];
 	bool given = path;
-	char *text = NULL;
 
 	memset(in, 0, sizeof(*in));
 	in->kallsyms = kallsyms;
@@ -245,17 +207,12 @@ int layout_input_load(struct layout_input *in, const struct ksyms *kallsyms,
 		if (!access(p[i], R_OK))
 			path = p[i];
 	if (path)
-		text = slurp(path);
+		in->system_map = ksyms_load(path);
 	/* only a file the user named must be there */
-	if (!text && given)
+	if (!in->system_map && given)
 		return -(errno ? errno : EIO);
-	if (text) {
-		in->system_map = ksyms_parse(text);
-		free(text);
-		if (!in->system_map)
-			return -ENOMEM;
+	if (in->system_map)
 		in->system_map_path = strdup(path);
-	}
 	return 0;
 }
 

@@ -80,6 +80,21 @@ guest() {
 	boot=$(stat_of "$log.stats" boot_seconds)
 }
 
+# verdict ENTRY NAME LOG: the outcome of a guest script that ends with
+# "NAME: N passed, M failed", from $rc: its summary, its "# " figures and
+# SKIP lines, and on failure the splat or its FAIL lines.
+verdict() {
+	local entry=$1 name=$2 log=$3 summary
+	summary=$(grep "^$name: [0-9]* passed" "$log" | tail -n1)
+	grep '^# ' "$log" | sed "s/^# /    $entry $name: /"
+	case $rc in
+	0) ok "$entry $name: ${summary#"$name": }" ;;
+	123) bad "$entry $name: kernel splat ($summary)"; sed -n '/^--- splat/,/^--- end of splat/p' "$log" | head -n 60 | sed 's/^/    | /' ;;
+	*) bad "$entry $name: run.sh exit $rc (${summary:-no summary})"; grep -E '^(FAIL|run\.sh:)' "$log" | head -n 30 | sed 's/^/    | /' ;;
+	esac
+	grep '^SKIP' "$log" | sed "s/^SKIP /SKIP $entry $name /"
+}
+
 # The runner's own behaviour, once, on the first entry that boots: each of
 # these must be able to fail, so each asserts an exact exit status.
 runner_tests() {
@@ -189,13 +204,7 @@ for entry in "${entries[@]}"; do
 		kenv=()
 		case "$entry" in *-debug | *-debug-kaslr) kenv=(--env KMOD_CHURN_SECS="$churn_secs") ;; esac
 		guest "$entry" kmod "$logs/kmod.log" "${kenv[@]}" "$entry" -- "$TOP_DIR/tests/kmod/guest-check.sh" "$ko"
-		summary=$(grep '^kmod: [0-9]* passed' "$logs/kmod.log" | tail -n1)
-		case $rc in
-		0) ok "$entry kmod guest-check: ${summary#kmod: }" ;;
-		123) bad "$entry kmod guest-check: kernel splat ($summary)"; sed -n '/^--- splat/,/^--- end of splat/p' "$logs/kmod.log" | head -n 60 | sed 's/^/    | /' ;;
-		*) bad "$entry kmod guest-check: run.sh exit $rc (${summary:-no summary})"; grep -E '^(FAIL|run\.sh:)' "$logs/kmod.log" | head -n 30 | sed 's/^/    | /' ;;
-		esac
-		grep '^SKIP' "$logs/kmod.log" | sed "s/^SKIP /SKIP $entry kmod /"
+		verdict "$entry" kmod "$logs/kmod.log"
 	fi
 
 	# --- the series with DEBUG_VM: its own counters prove the deferral ---
@@ -203,13 +212,7 @@ for entry in "${entries[@]}"; do
 	*-patched-debug | *-patched-debug-kaslr)
 		if [ -n "${ko:-}" ]; then
 			guest "$entry" deferral "$logs/deferral.log" --hotplug "$entry" -- "$VM_DIR/guest-deferral.sh" "$ko"
-			summary=$(grep '^deferral: [0-9]* passed' "$logs/deferral.log" | tail -n1)
-			grep '^# ' "$logs/deferral.log" | sed "s/^# /    $entry deferral: /"
-			case $rc in
-			0) ok "$entry deferral: ${summary#deferral: }" ;;
-			123) bad "$entry deferral: kernel splat ($summary)"; sed -n '/^--- splat/,/^--- end of splat/p' "$logs/deferral.log" | head -n 60 | sed 's/^/    | /' ;;
-			*) bad "$entry deferral: run.sh exit $rc (${summary:-no summary})"; grep -E '^(FAIL|run\.sh:)' "$logs/deferral.log" | head -n 30 | sed 's/^/    | /' ;;
-			esac
+			verdict "$entry" deferral "$logs/deferral.log"
 		else
 			bad "$entry deferral: no test module to drive frees"
 		fi
@@ -227,14 +230,7 @@ for entry in "${entries[@]}"; do
 			[ -f "$m" ] && [ "$m" != "$dir/obj/System.map" ] && other=$m && break
 		done
 		guest "$entry" kptwatch "$logs/kptwatch.log" "$entry" -- "$VM_DIR/guest-kptwatch.sh" "$ko" "$dir" $other
-		summary=$(grep '^kptwatch: [0-9]* passed' "$logs/kptwatch.log" | tail -n1)
-		grep '^# ' "$logs/kptwatch.log" | sed "s/^# /    $entry kptwatch: /"
-		case $rc in
-		0) ok "$entry kptwatch: ${summary#kptwatch: }" ;;
-		123) bad "$entry kptwatch: kernel splat ($summary)"; sed -n '/^--- splat/,/^--- end of splat/p' "$logs/kptwatch.log" | head -n 60 | sed 's/^/    | /' ;;
-		*) bad "$entry kptwatch: run.sh exit $rc (${summary:-no summary})"; grep -E '^(FAIL|run\.sh:)' "$logs/kptwatch.log" | head -n 30 | sed 's/^/    | /' ;;
-		esac
-		grep '^SKIP' "$logs/kptwatch.log" | sed "s/^SKIP /SKIP $entry kptwatch /"
+		verdict "$entry" kptwatch "$logs/kptwatch.log"
 	fi
 
 	# --- memory hot-remove: a pc-dimm onlined, then ejected through ACPI ---
