@@ -238,6 +238,43 @@ static void test_probe_json(void)
 	free(buf);
 }
 
+/* Clones under kprobes and the layout's bases, in both forms. */
+static void test_probe_clones_layout(void)
+{
+	struct ksyms *k = ksyms_parse("ffffffff81084a10 T pud_free_pmd_page\n"
+				      "ffffffff81084c40 T pmd_free_pte_page\n"
+				      "ffffffff81086100 t free_pagetable.isra.0\n"
+				      "ffffffff81086200 t free_pagetable.constprop.0\n");
+	struct plan_input in = { .kernel_btf = true, .btf_loaded = true, .kprobes = true, .ksyms = k };
+	struct probe_info pi = { .release = "6.12.117", .nlinks = -1 };
+	struct plan p;
+	char *buf = NULL;
+
+	in.btf_func[PP_PMD_FREE_PTE_PAGE] = in.btf_func[PP_PUD_FREE_PMD_PAGE] = true;
+	in.btf_func[PP_PAGE_FREE] = true;
+	in.layout.src = LAYOUT_SYSTEM_MAP;
+	snprintf(in.layout.why, sizeof(in.layout.why), "vmemmap_base and page_offset_base from /boot/System.map-6.12.117");
+	plan_build(&in, &p);
+	layout_check(&p.layout, 0xfffff41f00000000ULL, 0xffff89ab80000000ULL);
+	CAPTURE(buf, out_probe(f, true, &p, &pi, 0));
+	CHECK(jq(".plan.layout.source == \"system-map\" and "
+		 ".plan.layout.vmemmap_base == \"0xfffff41f00000000\" and "
+		 ".plan.layout.page_offset_base == \"0xffff89ab80000000\" and "
+		 "(.plan.points[8] | .func == \"free_pagetable\" and .method == \"kprobe\" and "
+		 ".clones == [\"free_pagetable.isra.0\", \"free_pagetable.constprop.0\"] and "
+		 ".clones_total == 2 and .partial == false)", buf) == 0, "probe JSON: %s", buf);
+	free(buf);
+	CAPTURE(buf, out_probe(f, false, &p, &pi, 0));
+	CHECK(strstr(buf, "layout:   system-map: vmemmap_base and page_offset_base from"),
+	      "layout line: %s", buf);
+	CHECK(strstr(buf, "vmemmap_base 0xfffff41f00000000, page_offset_base 0xffff89ab80000000"),
+	      "bases line: %s", buf);
+	CHECK(strstr(buf, "clones, by kprobe: free_pagetable.isra.0, free_pagetable.constprop.0"),
+	      "clones line: %s", buf);
+	free(buf);
+	ksyms_free(k);
+}
+
 int main(void)
 {
 	char *text = unit_fixture("host-6.18.kallsyms");
@@ -251,6 +288,7 @@ int main(void)
 	RUN(test_check_json);
 	RUN(test_junit);
 	RUN(test_probe_json);
+	RUN(test_probe_clones_layout);
 	ksyms_free(ks);
 	return unit_done();
 }
