@@ -103,7 +103,7 @@ enum layout_src layout_resolve(const struct layout_input *in, struct layout *l)
 	const struct ksym *kv = find_name(in->kallsyms, VMEMMAP_SYM);
 	const struct ksym *kp = find_name(in->kallsyms, PAGE_OFFSET_SYM);
 	const char *map = in->system_map_path ? in->system_map_path : "System.map";
-	char why[160];
+	char why[160] = "cannot be checked: kallsyms unreadable";
 	__u64 off;
 
 	memset(l, 0, sizeof(*l));

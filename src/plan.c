@@ -171,6 +171,16 @@ void plan_partial(struct plan_point *pt, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* The compiler's specialisations are other entry points: each needs a kprobe. */
+static void check_clones(const struct plan_input *in, struct plan_point *pt)
+{
+	if (pt->nclones && !in->kprobes)
+		plan_partial(pt, "calls to %d clone(s) (%s) unseen: no kprobes", pt->nclones,
+			     pt->clones[0]);
+	else if (pt->nclones > KPT_MAX_CLONES)
+		plan_partial(pt, "%d clones, kprobes on the first %d", pt->nclones, KPT_MAX_CLONES);
+}
+
 static void choose(const struct plan_input *in, struct plan_point *pt)
 {
 	char e[96];
@@ -216,20 +226,12 @@ static void choose(const struct plan_input *in, struct plan_point *pt)
 		snprintf(pt->why, sizeof(pt->why), "kernel refused fentry: %s", e);
 	else {
 		pt->method = METH_FENTRY;
-		/* the compiler's specialisations are other entry points */
-		if (pt->nclones && !in->kprobes)
-			plan_partial(pt, "calls to %d clone(s) (%s) unseen: no kprobes", pt->nclones,
-				      pt->clones[0]);
-		else if (pt->nclones > KPT_MAX_CLONES)
-			plan_partial(pt, "%d clones, kprobes on the first %d", pt->nclones,
-				      KPT_MAX_CLONES);
+		check_clones(in, pt);
 		return;
 	}
 	if (in->kprobes && pt->nsyms > 0) {
 		pt->method = METH_KPROBE;
-		if (pt->nclones > KPT_MAX_CLONES)
-			plan_partial(pt, "%d clones, kprobes on the first %d", pt->nclones,
-				      KPT_MAX_CLONES);
+		check_clones(in, pt);
 		return;
 	}
 	pt->method = METH_MISSING;
