@@ -195,12 +195,12 @@ case "$entry" in
 *-debug | *-debug-kaslr) cmdline+=(page_poison=1 debug_pagealloc=on) ;;
 esac
 # 7.x KASAN guests run 4-level. As read from the source (not reproduced
-# on demand): identify_cpu() clears the boot CPU's
-# capabilities and re-probes them before alternatives are patched, so an
-# interrupt in that window sees LA57 off, and KASAN calls its per-CPU
-# accesses at 0xff11... wild-memory-access (seen in 1 of 11 7.3.4-debug
-# boots under TCG; tests/vm/README.md). Upstream's race, not the subject
-# here; 7.3 without -debug keeps 5-level paging.
+# on demand): identify_cpu() clears the boot CPU's capabilities and
+# re-probes them before alternatives are patched, so an interrupt in that
+# window sees LA57 off, and KASAN calls its per-CPU accesses at 0xff11...
+# wild-memory-access (seen in 1 of 11 7.3.4-debug boots under TCG;
+# tests/vm/README.md). Upstream's race, not the subject here; 7.3 without
+# -debug keeps 5-level paging.
 case "$entry" in
 7.*-debug | 7.*-debug-kaslr) cmdline+=(no5lvl) ;;
 esac
