@@ -41,21 +41,13 @@ static bool has_data_syms(const struct ksyms *ks)
 	return false;
 }
 
-/* Is name one of the symbols at addr? */
+/* Is name one of the symbols at addr? ksyms_search gives the last of them. */
 static bool sym_at(const struct ksyms *ks, __u64 addr, const char *name)
 {
-	size_t lo = 0, hi = ks->n;
+	const struct ksym *s = ksyms_search(ks, addr);
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (ks->syms[mid].addr < addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	for (; lo < ks->n && ks->syms[lo].addr == addr; lo++)
-		if (!strcmp(ks->syms[lo].name, name))
+	for (size_t i = s ? s - ks->syms + 1 : 0; i > 0 && ks->syms[i - 1].addr == addr; i--)
+		if (!strcmp(ks->syms[i - 1].name, name))
 			return true;
 	return false;
 }
@@ -72,16 +64,18 @@ static int map_offset(const struct ksyms *kallsyms, const struct ksyms *map, __u
 	const struct ksym *k = find_name(kallsyms, "_stext");
 	const struct ksym *m = find_name(map, "_stext");
 	size_t seen = 0, found = 0;
-	__u64 top = 0;
+	size_t t = map->n;
+	__u64 top;
 
 	if (!k || !m) {
 		snprintf(why, len, "has no _stext%s", k ? "" : " (nor has kallsyms)");
 		return -1;
 	}
 	*off = k->addr - m->addr;
-	for (size_t i = 0; i < map->n; i++)
-		if (map->syms[i].type == 'T' && map->syms[i].addr > top)
-			top = map->syms[i].addr;
+	/* the highest global function: the listing is sorted by address */
+	while (t > 0 && map->syms[t - 1].type != 'T')
+		t--;
+	top = t ? map->syms[t - 1].addr : 0;
 	for (size_t i = 0; i < kallsyms->n; i++) {
 		const struct ksym *s = &kallsyms->syms[i];
 
