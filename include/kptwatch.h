@@ -19,69 +19,89 @@
 #define KPT_INVAL_HISTORY	64
 
 /*
- * Where a page entered the rule: q(P) is the first of these a page reaches.
- * The enqueue points are the deferral's own; the free points are the
- * callers that tear down kernel page tables and exist in every shape.
+ * Every name kptwatch prints for a point, metric, counter or event is
+ * spelled once, here: each list expands into the enum (BPF and user space)
+ * and into the name tables (src/names.c). X(ID, "name", "what it counts").
  */
-enum kpt_point {
-	KPT_PT_NONE = 0,
-	KPT_PT_ASYNC_FREE_DTOR,		/* kernel_pgtable_async_free_dtor() */
-	KPT_PT_ASYNC_FREE_LIST,		/* kernel_pgtable_async_free_page_list() */
-	KPT_PT_ASYNC_FREE_PAGES,	/* kernel_pgtable_async_free_pages() */
-	KPT_PT_PAGETABLE_FREE_KERNEL,	/* pagetable_free_kernel() (7.x) */
-	KPT_PT_PMD_FREE_PTE_PAGE,	/* pmd_free_pte_page() */
-	KPT_PT_PUD_FREE_PMD_PAGE,	/* pud_free_pmd_page() */
-	KPT_PT_FREE_PAGETABLE,		/* free_pagetable() (hot-remove) */
-	KPT_PT_MAX,
-};
+
+/*
+ * Where a page was seen. Enqueue points hand P over to the deferral: the
+ * last of them is q(P). Free points are the callers that tear down kernel
+ * page tables; they say which pages are tables and what they mapped, and
+ * name the path when such a page reaches the allocator unflushed.
+ * UNNAMED is a known kernel table that reached the allocator through no
+ * point at all.
+ */
+#define KPT_POINTS(X)							\
+	X(NONE, "none", "")						\
+	X(ASYNC_FREE_DTOR, "kernel_pgtable_async_free_dtor", "enqueue")	\
+	X(ASYNC_FREE_LIST, "kernel_pgtable_async_free_page_list", "enqueue") \
+	X(ASYNC_FREE_PAGES, "kernel_pgtable_async_free_pages", "enqueue") \
+	X(PAGETABLE_FREE_KERNEL, "pagetable_free_kernel", "enqueue")	\
+	X(PMD_FREE_PTE_PAGE, "pmd_free_pte_page", "free")		\
+	X(PUD_FREE_PMD_PAGE, "pud_free_pmd_page", "free")		\
+	X(FREE_PAGETABLE, "free_pagetable", "free")			\
+	X(UNNAMED, "unnamed path", "free")
 
 /* Latency and size distributions, aggregated per CPU in the kernel. */
-enum kpt_metric {
-	KPT_M_ENQ_TO_FREE = 0,	/* q(P) to the buddy free of P, ns */
-	KPT_M_ENQ_TO_DRAIN,	/* q(P) to the start of the drain that freed P, ns */
-	KPT_M_INVAL_DUR,	/* iommu_sva_invalidate_kva_range() duration, ns */
-	KPT_M_DRAIN_DUR,	/* kernel_pgtable_work_func() duration, ns */
-	KPT_M_DRAIN_PAGES,	/* pages freed by one drain */
-	KPT_M_PENDING_DEPTH,	/* pages pending, sampled at each q(P) */
-	KPT_M_MAX,
-};
+#define KPT_METRICS(X)							\
+	X(ENQ_TO_FREE, "enq_to_free", "q(P) to the buddy free of P, ns") \
+	X(ENQ_TO_DRAIN, "enq_to_drain", "q(P) to the start of the drain that freed P, ns") \
+	X(INVAL_DUR, "inval", "iommu_sva_invalidate_kva_range() duration, ns") \
+	X(DRAIN_DUR, "drain", "kernel_pgtable_work_func() duration, ns") \
+	X(DRAIN_PAGES, "drain_pages", "pages freed by one drain")	\
+	X(PENDING_DEPTH, "pending_depth", "pages pending, sampled at each q(P)")
 
 /* Plain counters, per CPU; user space sums them. */
+#define KPT_COUNTERS(X)							\
+	X(QUEUED, "queued", "pages handed over to the deferral (q(P))") \
+	X(FREED_OK, "freed_ok", "pending pages freed after a flush")	\
+	X(VIOLATION, "violation", "kernel tables freed before a flush") \
+	X(RANGE_VIOLATION, "range_violation", "flushed, but by no range covering P's VA") \
+	X(MAP_FULL, "map_full", "a tracking map was full: a page went untracked") \
+	X(RB_DROP, "rb_drop", "ring buffer reserve failed: event lost") \
+	X(INVAL_BEGIN, "inval_begin", "invalidations begun")		\
+	X(INVAL_END, "inval_end", "invalidations returned")		\
+	X(INVAL_UNPAIRED, "inval_unpaired", "an invalidation seen half (attach race)") \
+	X(DRAIN_BEGIN, "drain_begin", "drains begun")			\
+	X(DRAIN_END, "drain_end", "drains returned")			\
+	X(DRAIN_UNPAIRED, "drain_unpaired", "a drain seen half (attach race)") \
+	X(REQUEUED, "requeued", "q(P) again for a page already pending") \
+	X(HIST_CLAMP, "hist_clamp", "value beyond the last histogram slot") \
+	X(RANGE_UNKNOWN, "range_unknown", "range check impossible: history overwritten") \
+	X(UNKNOWN, "unknown", "verdict undecidable for a page (half-seen flush)") \
+	X(WALK_TRUNC, "walk_trunc", "a list or table walk stopped early, or a page did not decode") \
+	X(TABLE_WALKED, "table_walked", "kernel tables found by the walk of init_mm") \
+	X(TABLE_LINKED, "table_linked", "kernel tables seen linked after the walk") \
+	X(TABLE_FREED, "table_freed", "known kernel tables that reached the allocator") \
+	X(WALK_RACE, "walk_race", "tables the walk found that were freed while it ran") \
+	X(DATA_PAGE, "data_page", "free_pagetable() pages that are no known table (vmemmap data)") \
+	X(STACK_FAIL, "stack_fail", "a stack a report needs could not be captured")
+
+#define KPT_EVENTS(X)							\
+	X(ENQUEUE, "enqueue")						\
+	X(DRAIN_BEGIN, "drain_begin")					\
+	X(DRAIN_END, "drain_end")					\
+	X(INVAL_BEGIN, "inval_begin")					\
+	X(INVAL_END, "inval_end")					\
+	X(FREE, "free")			/* a pending page freed, flushed */ \
+	X(VIOLATION, "violation")	/* a table freed before a flush */ \
+	X(RANGE_VIOLATION, "range_violation") /* flushed, not over its VA */
+
+#define KPT_X_ENUM_PT(id, name, kind)	KPT_PT_##id,
+#define KPT_X_ENUM_M(id, name, what)	KPT_M_##id,
+#define KPT_X_ENUM_C(id, name, what)	KPT_C_##id,
+#define KPT_X_ENUM_EV(id, name)		KPT_EV_##id,
+
+enum kpt_point { KPT_POINTS(KPT_X_ENUM_PT) KPT_PT_MAX };
+enum kpt_metric { KPT_METRICS(KPT_X_ENUM_M) KPT_M_MAX };
 enum kpt_counter {
-	KPT_C_QUEUED = 0,	/* pages that reached q(P) */
-	KPT_C_FREED_OK,		/* pending pages freed after a flush */
-	KPT_C_VIOLATION,	/* pending pages freed before a flush */
-	KPT_C_RANGE_VIOLATION,	/* flushed, but by no range covering P's VA */
-	KPT_C_MAP_FULL,		/* pending map full: a page went untracked */
-	KPT_C_RB_DROP,		/* ring buffer reserve failed: event lost */
-	KPT_C_INVAL_BEGIN,
-	KPT_C_INVAL_END,
-	KPT_C_INVAL_UNPAIRED,	/* return seen without its entry (attach race) */
-	KPT_C_DRAIN_BEGIN,
-	KPT_C_DRAIN_END,
-	KPT_C_DRAIN_UNPAIRED,
-	KPT_C_REQUEUED,		/* q(P) again for a page already pending */
-	KPT_C_HIST_CLAMP,	/* value beyond the last histogram slot */
-	KPT_C_RANGE_UNKNOWN,	/* range check impossible: history overwritten */
-	KPT_C_UNKNOWN,		/* verdict undecidable: unflushed, but an unpaired
-				 * invalidation return came after q(P), or the
-				 * watermark update kept losing its race */
-	KPT_C_WALK_TRUNC,	/* a list or table walk stopped early, or a
-				 * page pointer did not decode to a pfn */
+	KPT_COUNTERS(KPT_X_ENUM_C)
 	KPT_C_POINT_BASE,	/* KPT_C_POINT_BASE + enum kpt_point: per point */
 	KPT_C_MAX = KPT_C_POINT_BASE + KPT_PT_MAX,
 };
-
-enum kpt_event_type {
-	KPT_EV_ENQUEUE = 1,
-	KPT_EV_DRAIN_BEGIN,
-	KPT_EV_DRAIN_END,
-	KPT_EV_INVAL_BEGIN,
-	KPT_EV_INVAL_END,
-	KPT_EV_FREE,		/* a pending page reached the allocator, flushed */
-	KPT_EV_VIOLATION,	/* ... before it was flushed */
-	KPT_EV_RANGE_VIOLATION,	/* ... flushed, but not over its VA */
-};
+/* Event types start at 1: a zeroed record is no event. */
+enum kpt_event_type { KPT_EV_NONE_, KPT_EVENTS(KPT_X_ENUM_EV) KPT_EV_MAX };
 
 /*
  * One record in the ring buffer. Violations always go out; the other types
@@ -97,11 +117,13 @@ struct kpt_event {
 	__u64 range_end;
 	__u64 value;		/* latency or batch size, per type */
 	__s32 stack_id;		/* kernel stack of the free, -errno if none */
+	__s32 q_stack_id;	/* kernel stack of the hand-over, -errno if none */
 	__u32 pid;
 	__u32 cpu;
 	__u16 type;		/* enum kpt_event_type */
 	__u16 point;		/* enum kpt_point */
 	__u32 order;
+	__u32 pad;
 	char comm[KPT_COMM_LEN];
 };
 
@@ -111,8 +133,9 @@ struct kpt_event {
  * walks the map at the end of a run to report what never drained.
  */
 struct kpt_pending {
-	__u64 q_ts;		/* bpf_ktime_get_ns() at q(P) */
-	__u64 inval_seq;	/* invalidations begun before q(P) */
+	__u64 q_ts;		/* bpf_ktime_get_ns() at the first q(P) */
+	__u64 q_last_ts;	/* ... at the last: flushes count from here */
+	__u64 inval_seq;	/* invalidations begun before the last q(P) */
 	__u64 va_start;		/* VA range P mapped, 0/0 when unknown */
 	__u64 va_end;
 	__s32 stack_id;		/* kernel stack at q(P) */

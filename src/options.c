@@ -18,28 +18,6 @@
 #include <string.h>
 #include "options.h"
 
-static const char *const metric_names[KPT_M_MAX] = {
-	[KPT_M_ENQ_TO_FREE]	= "enq_to_free",
-	[KPT_M_ENQ_TO_DRAIN]	= "enq_to_drain",
-	[KPT_M_INVAL_DUR]	= "inval",
-	[KPT_M_DRAIN_DUR]	= "drain",
-	[KPT_M_DRAIN_PAGES]	= "drain_pages",
-	[KPT_M_PENDING_DEPTH]	= "pending_depth",
-};
-
-const char *metric_name(int m)
-{
-	return m >= 0 && m < KPT_M_MAX ? metric_names[m] : "?";
-}
-
-int metric_by_name(const char *name)
-{
-	for (int m = 0; m < KPT_M_MAX; m++)
-		if (!strcmp(name, metric_names[m]))
-			return m;
-	return -1;
-}
-
 bool metric_is_ns(int m)
 {
 	return m < KPT_LAT_METRICS;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <linux/types.h>
 #include "kptwatch.h"
+#include "names.h"
 
 enum kpt_cmd { CMD_NONE, CMD_PROBE, CMD_TRACE, CMD_HIST, CMD_CHECK };
 
@@ -50,8 +51,6 @@ int parse_count(const char *s, __u64 max, __u64 *out, char *err, size_t errlen);
 int parse_size(const char *s, __u64 *bytes, char *err, size_t errlen);
 
 /* Metric names as the command line and the JSON output spell them. */
-const char *metric_name(int metric);
-int metric_by_name(const char *name);
 bool metric_is_ns(int metric);
 
 #endif

@@ -8,6 +8,7 @@
 #include "kptwatch.h"
 #include "options.h"
 #include "plan.h"
+#include "names.h"
 
 #define KPT_MAX_VIOL	64	/* violations kept with their stacks */
 
@@ -60,9 +61,6 @@ int verdict_compute(const struct env *env, const struct plan *p,
 		    const struct run_result *rr, struct verdict *v);
 
 const char *verdict_name(int code);
-const char *counter_name(int c, char *buf, size_t len);
-const char *point_name(int point);
-const char *event_name(int type);
 /* "exited 0", "exited 3", "killed by SIGKILL", "could not run: ..." */
 char *cmd_status_str(const struct run_result *rr, char *buf, size_t len);
 bool cmd_failed(const struct run_result *rr);

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include "hist.h"
+#include "names.h"
 #include "report.h"
 
 const char *verdict_name(int code)
@@ -17,51 +18,6 @@ const char *verdict_name(int code)
 	case EXIT_INCOMPLETE: return "incomplete";
 	}
 	return "?";
-}
-
-static const char *const counters[KPT_C_POINT_BASE] = {
-	[KPT_C_QUEUED] = "queued", [KPT_C_FREED_OK] = "freed_ok",
-	[KPT_C_VIOLATION] = "violation", [KPT_C_RANGE_VIOLATION] = "range_violation",
-	[KPT_C_MAP_FULL] = "map_full", [KPT_C_RB_DROP] = "rb_drop",
-	[KPT_C_INVAL_BEGIN] = "inval_begin", [KPT_C_INVAL_END] = "inval_end",
-	[KPT_C_INVAL_UNPAIRED] = "inval_unpaired", [KPT_C_DRAIN_BEGIN] = "drain_begin",
-	[KPT_C_DRAIN_END] = "drain_end", [KPT_C_DRAIN_UNPAIRED] = "drain_unpaired",
-	[KPT_C_REQUEUED] = "requeued", [KPT_C_HIST_CLAMP] = "hist_clamp",
-	[KPT_C_RANGE_UNKNOWN] = "range_unknown", [KPT_C_UNKNOWN] = "unknown",
-	[KPT_C_WALK_TRUNC] = "walk_trunc",
-};
-
-static const char *const points[KPT_PT_MAX] = {
-	"none", "kernel_pgtable_async_free_dtor", "kernel_pgtable_async_free_page_list",
-	"kernel_pgtable_async_free_pages", "pagetable_free_kernel", "pmd_free_pte_page",
-	"pud_free_pmd_page", "free_pagetable",
-};
-
-const char *point_name(int pt)
-{
-	return pt >= 0 && pt < KPT_PT_MAX ? points[pt] : "?";
-}
-
-const char *counter_name(int c, char *buf, size_t len)
-{
-	if (c >= 0 && c < KPT_C_POINT_BASE) {
-		if (counters[c])
-			return counters[c];
-		snprintf(buf, len, "counter%d", c);
-		return buf;
-	}
-	snprintf(buf, len, "point.%s", point_name(c - KPT_C_POINT_BASE));
-	return buf;
-}
-
-const char *event_name(int type)
-{
-	static const char *const n[] = {
-		"?", "enqueue", "drain_begin", "drain_end", "inval_begin", "inval_end",
-		"free", "violation", "range_violation",
-	};
-
-	return type > 0 && type <= KPT_EV_RANGE_VIOLATION ? n[type] : n[0];
 }
 
 char *cmd_status_str(const struct run_result *rr, char *buf, size_t len)
