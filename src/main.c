@@ -320,7 +320,7 @@ int main(int argc, char **argv)
 	if (env.interval_ns)
 		next_ival = start + env.interval_ns;
 	if (env.argv_cmd && !exiting) {
-		child = cmd_start(env.argv_cmd, &rr);
+		child = cmd_start(env.argv_cmd, false, &rr);
 		if (child < 0) {
 			fprintf(stderr, "kptwatch: cannot start %s: %s\n", env.argv_cmd[0],
 				strerror(errno));
@@ -340,6 +340,10 @@ int main(int argc, char **argv)
 		}
 		now = now_ns();
 		if (child > 0 && cmd_done(child, &rr)) {
+			/* what it left in its group ends with it, as on a signal */
+			if (cmd_reap_group(child, 5000))
+				fprintf(stderr, "kptwatch: the command left processes behind; "
+					"ended them\n");
 			child = 0;
 			settle = now;
 		}
