@@ -25,22 +25,11 @@
 #include "maps.h"
 #include "options.h"
 #include "output.h"
+#include "run.h"
 #include "kptwatch.skel.h"
 
 static struct env env;
-static volatile sig_atomic_t exiting;
 static struct run_result rr;
-
-struct ctx {
-	struct kptwatch_bpf *skel;
-	const struct ksyms *ks;
-	__u64 t0;
-};
-
-static void sig_handler(int sig)
-{
-	exiting = sig;
-}
 
 /* The first program libbpf reports as failing, to demote its point. */
 static char failed_prog[64];
@@ -60,35 +49,6 @@ static int libbpf_print_fn(enum libbpf_print_level level, const char *fmt, va_li
 	if (!env.verbose || (level == LIBBPF_DEBUG && env.verbose < 2))
 		return 0;
 	return vfprintf(stderr, fmt, args);
-}
-
-static int handle_event(void *data_ctx, void *data, size_t size)
-{
-	struct ctx *c = data_ctx;
-	const struct kpt_event *e = data;
-	__u64 ips[KPT_STACK_DEPTH];
-	int nips = 0;
-	bool viol;
-
-	if (size < sizeof(*e))
-		return 0;
-	viol = e->type == KPT_EV_VIOLATION || e->type == KPT_EV_RANGE_VIOLATION;
-	if (viol)
-		nips = read_stack(bpf_map__fd(c->skel->maps.stacks), e->stack_id, ips);
-	if (viol && rr.nviols < KPT_MAX_VIOL) {
-		struct viol *v = &rr.viols[rr.nviols++];
-
-		v->ev = *e;
-		memcpy(v->ips, ips, sizeof(ips));
-		v->nips = nips;
-	}
-	if (env.cmd != CMD_TRACE)
-		return 0;
-	if (env.json)
-		out_event_json(stdout, e, c->t0, ips, nips, c->ks);
-	else
-		out_event_text(stdout, e, c->t0, ips, nips, c->ks);
-	return 0;
 }
 
 /*
@@ -156,61 +116,29 @@ static void read_layout(struct kptwatch_bpf *skel, struct plan *p)
 	plan_finish(p);
 }
 
-static void read_results(struct kptwatch_bpf *skel)
+/* The maps a run reads. */
+static struct run_maps run_maps(struct kptwatch_bpf *skel)
 {
-	read_counters(bpf_map__fd(skel->maps.counters), rr.counters);
-	read_hists(bpf_map__fd(skel->maps.hists), rr.hists);
-}
-
-static void print_interval(FILE *json, struct kptwatch_bpf *skel, struct kpt_hist *prev,
-			   __u64 t, int n)
-{
-	struct kpt_hist d[KPT_M_MAX];
-	struct jw w;
-
-	read_results(skel);
-	for (int m = 0; m < KPT_M_MAX; m++)
-		hist_sub(&d[m], &rr.hists[m], &prev[m]);
-	memcpy(prev, rr.hists, sizeof(rr.hists));
-	if (json) {
-		jw_init(&w, json);
-		w.comma[0] = n > 0;
-		jw_open(&w, NULL, '{');
-		jw_u64(&w, "rel_ns", t);
-		out_hists_json(&w, "metrics", d);
-		jw_close(&w, '}');
-		return;
-	}
-	{
-		char hm[16];
-		time_t now = time(NULL);
-
-		strftime(hm, sizeof(hm), "%H:%M:%S", localtime(&now));
-		printf("%s  interval %d, +%.3fs\n", hm, n + 1, t / 1e9);
-	}
-	out_hists_text(stdout, d);
-	fflush(stdout);
+	return (struct run_maps){
+		.events = bpf_map__fd(skel->maps.events),
+		.pending = bpf_map__fd(skel->maps.pending),
+		.counters = bpf_map__fd(skel->maps.counters),
+		.hists = bpf_map__fd(skel->maps.hists),
+		.stacks = bpf_map__fd(skel->maps.stacks),
+	};
 }
 
 int main(int argc, char **argv)
 {
 	struct kptwatch_bpf *skel = NULL;
-	struct ring_buffer *rb = NULL;
 	struct attach_state st = {};
 	struct plan_input in;
 	struct plan plan;
 	struct probe_info pi = { .nlinks = -1 };
 	struct ksyms *ks = NULL;
-	struct kpt_hist prev[KPT_M_MAX] = {};
-	struct verdict v;
 	struct utsname un;
-	struct ctx c = {};
-	char *ivals = NULL;
-	size_t ivals_len = 0;
-	FILE *ivals_f = NULL;
-	__u64 start, deadline = 0, next_ival = 0, settle = 0;
-	pid_t child = 0;
-	int err, code = EXIT_USAGE, nival = 0;
+	struct run r = { .env = &env, .rr = &rr };
+	int err, code = EXIT_USAGE;
 
 	if (env_parse(&env, argc, argv)) {
 		fprintf(stderr, "kptwatch: %s\n", env.err);
@@ -224,9 +152,7 @@ int main(int argc, char **argv)
 		printf("kptwatch %s\n", KPT_VERSION);
 		return EXIT_CLEAN;
 	}
-	/* from here on, SIGINT and SIGTERM end the run with its summary */
-	signal(SIGINT, sig_handler);
-	signal(SIGTERM, sig_handler);
+	run_signals();
 	if (check_privileges()) {
 		fprintf(stderr, "kptwatch: needs root (CAP_BPF and CAP_PERFMON): run with sudo\n");
 		return EXIT_USAGE;
@@ -302,148 +228,19 @@ int main(int argc, char **argv)
 	fprintf(stderr, "kptwatch: %s shape, %d links; coverage %s\n", shape_name(plan.shape),
 		st.nlinks, plan_coverage(&plan));
 
-	c.skel = skel;
-	c.ks = ks;
-	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), handle_event, &c, NULL);
-	if (!rb) {
-		fprintf(stderr, "kptwatch: cannot open the ring buffer: %s\n", strerror(errno));
+	r.plan = &plan;
+	r.ks = ks;
+	r.maps = run_maps(skel);
+	if (run_open(&r) || run_loop(&r))
 		goto cleanup;
-	}
-	if (env.cmd == CMD_HIST && env.json && env.interval_ns)
-		ivals_f = open_memstream(&ivals, &ivals_len);
-	if (env.cmd == CMD_TRACE && !env.json)
-		out_trace_header(stdout);
-
-	start = c.t0 = rr.t0 = now_ns();
-	if (env.duration_ns)
-		deadline = start + env.duration_ns;
-	if (env.interval_ns)
-		next_ival = start + env.interval_ns;
-	if (env.argv_cmd && !exiting) {
-		child = cmd_start(env.argv_cmd, false, &rr);
-		if (child < 0) {
-			fprintf(stderr, "kptwatch: cannot start %s: %s\n", env.argv_cmd[0],
-				strerror(errno));
-			goto cleanup;
-		}
-		if (!child)
-			settle = now_ns();
-	}
-
-	while (!exiting) {
-		__u64 now;
-
-		err = ring_buffer__poll(rb, 100);
-		if (err < 0 && err != -EINTR) {
-			fprintf(stderr, "kptwatch: ring buffer: %s\n", strerror(-err));
-			break;
-		}
-		now = now_ns();
-		if (child > 0 && cmd_done(child, &rr)) {
-			/* what it left in its group ends with it, as on a signal */
-			if (cmd_reap_group(child, 5000))
-				fprintf(stderr, "kptwatch: the command left processes behind; "
-					"ended them\n");
-			child = 0;
-			settle = now;
-		}
-		/*
-		 * After COMMAND, wait up to a second for the pages it queued
-		 * to drain: the work item runs after the command returns.
-		 */
-		if (settle) {
-			__u64 key;
-
-			if (bpf_map_get_next_key(bpf_map__fd(skel->maps.pending), NULL, &key) ||
-			    now - settle >= 1000000000ULL)
-				break;
-		}
-		if (next_ival && now >= next_ival) {
-			print_interval(ivals_f, skel, prev, now - start, nival++);
-			next_ival += env.interval_ns;
-			if (env.count && (__u64)nival >= env.count)
-				break;
-		}
-		if (deadline && now >= deadline)
-			break;
-	}
-	rr.interrupted = exiting != 0;
-	if (child > 0) {
-		/* interrupted: pass the signal on and collect the command */
-		cmd_stop(child, exiting ? exiting : SIGTERM, 5000, &rr);
-	}
-
 	/* detach first, so the maps stand still while they are read */
 	attach_destroy(&st);
-	ring_buffer__consume(rb);
-	rr.elapsed_ns = now_ns() - start;
-	read_results(skel);
-	read_pending(bpf_map__fd(skel->maps.pending), now_ns(), env.max_pending_age_ns, &rr);
-
-	switch (env.cmd) {
-	case CMD_TRACE: {
-		struct verdict tv;
-
-		verdict_compute(&env, &plan, &rr, &tv);
-		if (env.json) {
-			struct jw w;
-
-			jw_init(&w, stdout);
-			jw_open(&w, NULL, '{');
-			jw_str(&w, "event", "summary");
-			jw_u64(&w, "elapsed_ns", rr.elapsed_ns);
-			out_counters_json(&w, "counters", rr.counters);
-			out_pending_json(&w, &rr, 0);
-			jw_close(&w, '}');
-			jw_end(&w);
-		} else {
-			fprintf(stderr, "\n");
-			out_counters_text(stderr, rr.counters);
-			for (int i = 0; i < tv.n; i++)
-				fprintf(stderr, "%s\n", tv.r[i].text);
-		}
-		code = EXIT_CLEAN;
-		break;
-	}
-	case CMD_HIST:
-		if (env.interval_ns && !env.json && (nival == 0 || rr.interrupted))
-			print_interval(NULL, skel, prev, rr.elapsed_ns, nival++);
-		if (ivals_f) {
-			if (rr.interrupted || nival == 0)
-				print_interval(ivals_f, skel, prev, rr.elapsed_ns, nival++);
-			fclose(ivals_f);
-			ivals_f = NULL;
-		}
-		if (env.json) {
-			out_hist_json(stdout, &rr, ivals);
-		} else if (!env.interval_ns) {
-			char a[16];
-
-			out_hists_text(stdout, rr.hists);
-			out_counters_text(stdout, rr.counters);
-			printf("pending at the end: %llu, oldest %s\n", (unsigned long long)rr.pending,
-			       fmt_value(a, sizeof(a), rr.pending_oldest_ns, true));
-		}
-		code = EXIT_CLEAN;
-		break;
-	case CMD_CHECK:
-		code = verdict_compute(&env, &plan, &rr, &v);
-		out_check(stdout, env.json, &env, &plan, &rr, &v, ks);
-		if (env.junit && out_junit(env.junit, &env, &plan, &rr, &v, ks)) {
-			fprintf(stderr, "kptwatch: cannot write %s: %s\n", env.junit, strerror(errno));
-			code = EXIT_USAGE;
-		}
-		break;
-	default:
-		break;
-	}
+	run_collect(&r);
+	code = run_report(&r);
 
 cleanup:
-	if (ivals_f)
-		fclose(ivals_f);
-	free(ivals);
+	run_close(&r);
 	attach_destroy(&st);
-	ring_buffer__free(rb);
 	kptwatch_bpf__destroy(skel);
 	ksyms_free(ks);
 	return code;

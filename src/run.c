@@ -1,0 +1,287 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The run: poll the ring buffer until the run ends, then read the maps and
+ * print what the command reports. See run.h.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "command.h"
+#include "hist.h"
+#include "maps.h"
+#include "output.h"
+#include "run.h"
+
+volatile sig_atomic_t run_exiting;
+
+static void sig_handler(int sig)
+{
+	run_exiting = sig;
+}
+
+void run_signals(void)
+{
+	signal(SIGINT, sig_handler);
+	signal(SIGTERM, sig_handler);
+}
+
+static int handle_event(void *ctx, void *data, size_t size)
+{
+	struct run *r = ctx;
+	struct run_result *rr = r->rr;
+	const struct kpt_event *e = data;
+	__u64 ips[KPT_STACK_DEPTH];
+	int nips = 0;
+	bool viol;
+
+	if (size < sizeof(*e))
+		return 0;
+	viol = e->type == KPT_EV_VIOLATION || e->type == KPT_EV_RANGE_VIOLATION;
+	if (viol)
+		nips = read_stack(r->maps.stacks, e->stack_id, ips);
+	if (viol && rr->nviols < KPT_MAX_VIOL) {
+		struct viol *v = &rr->viols[rr->nviols++];
+
+		v->ev = *e;
+		memcpy(v->ips, ips, sizeof(ips));
+		v->nips = nips;
+	}
+	if (r->env->cmd != CMD_TRACE)
+		return 0;
+	if (r->env->json)
+		out_event_json(stdout, e, rr->t0, ips, nips, r->ks);
+	else
+		out_event_text(stdout, e, rr->t0, ips, nips, r->ks);
+	return 0;
+}
+
+int run_open(struct run *r)
+{
+	r->rb = ring_buffer__new(r->maps.events, handle_event, r, NULL);
+	if (!r->rb) {
+		int err = -errno;
+
+		fprintf(stderr, "kptwatch: cannot open the ring buffer: %s\n", strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+static void read_results(struct run *r)
+{
+	read_counters(r->maps.counters, r->rr->counters);
+	read_hists(r->maps.hists, r->rr->hists);
+}
+
+static void print_interval(struct run *r, FILE *json, __u64 t)
+{
+	struct run_result *rr = r->rr;
+	struct kpt_hist d[KPT_M_MAX];
+	struct jw w;
+
+	read_results(r);
+	for (int m = 0; m < KPT_M_MAX; m++)
+		hist_sub(&d[m], &rr->hists[m], &r->prev[m]);
+	memcpy(r->prev, rr->hists, sizeof(rr->hists));
+	if (json) {
+		jw_init(&w, json);
+		w.comma[0] = r->nival > 0;
+		jw_open(&w, NULL, '{');
+		jw_u64(&w, "rel_ns", t);
+		out_hists_json(&w, "metrics", d);
+		jw_close(&w, '}');
+		r->nival++;
+		return;
+	}
+	{
+		char hm[16];
+		time_t now = time(NULL);
+
+		strftime(hm, sizeof(hm), "%H:%M:%S", localtime(&now));
+		printf("%s  interval %d, +%.3fs\n", hm, r->nival + 1, t / 1e9);
+	}
+	out_hists_text(stdout, d);
+	fflush(stdout);
+	r->nival++;
+}
+
+int run_loop(struct run *r)
+{
+	const struct env *env = r->env;
+	struct run_result *rr = r->rr;
+	__u64 deadline = 0, next_ival = 0, settle = 0;
+	pid_t child = 0;
+	int err;
+
+	if (env->cmd == CMD_HIST && env->json && env->interval_ns)
+		r->ivals_f = open_memstream(&r->ivals, &r->ivals_len);
+	if (env->cmd == CMD_TRACE && !env->json)
+		out_trace_header(stdout);
+
+	r->start = rr->t0 = now_ns();
+	if (env->duration_ns)
+		deadline = r->start + env->duration_ns;
+	if (env->interval_ns)
+		next_ival = r->start + env->interval_ns;
+	if (env->argv_cmd && !run_exiting) {
+		child = cmd_start(env->argv_cmd, false, rr);
+		if (child < 0) {
+			err = -errno;
+			fprintf(stderr, "kptwatch: cannot start %s: %s\n", env->argv_cmd[0],
+				strerror(-err));
+			return err;
+		}
+		if (!child)
+			settle = now_ns();
+	}
+
+	while (!run_exiting) {
+		__u64 now;
+
+		err = ring_buffer__poll(r->rb, 100);
+		if (err < 0 && err != -EINTR) {
+			fprintf(stderr, "kptwatch: ring buffer: %s\n", strerror(-err));
+			break;
+		}
+		now = now_ns();
+		if (child > 0 && cmd_done(child, rr)) {
+			/* what it left in its group ends with it, as on a signal */
+			if (cmd_reap_group(child, 5000))
+				fprintf(stderr, "kptwatch: the command left processes behind; "
+					"ended them\n");
+			child = 0;
+			settle = now;
+		}
+		/*
+		 * After COMMAND, wait up to a second for the pages it queued
+		 * to drain: the work item runs after the command returns.
+		 */
+		if (settle) {
+			__u64 key;
+
+			if (bpf_map_get_next_key(r->maps.pending, NULL, &key) ||
+			    now - settle >= 1000000000ULL)
+				break;
+		}
+		if (next_ival && now >= next_ival) {
+			print_interval(r, r->ivals_f, now - r->start);
+			next_ival += env->interval_ns;
+			if (env->count && (__u64)r->nival >= env->count)
+				break;
+		}
+		if (deadline && now >= deadline)
+			break;
+	}
+	rr->interrupted = run_exiting != 0;
+	if (child > 0) {
+		/* interrupted: pass the signal on and collect the command */
+		cmd_stop(child, run_exiting ? run_exiting : SIGTERM, 5000, rr);
+	}
+	return 0;
+}
+
+void run_collect(struct run *r)
+{
+	struct run_result *rr = r->rr;
+
+	ring_buffer__consume(r->rb);
+	rr->elapsed_ns = now_ns() - r->start;
+	read_results(r);
+	read_pending(r->maps.pending, now_ns(), r->env->max_pending_age_ns, rr);
+}
+
+static int report_trace(struct run *r)
+{
+	struct run_result *rr = r->rr;
+	struct verdict tv;
+
+	verdict_compute(r->env, r->plan, rr, &tv);
+	if (r->env->json) {
+		struct jw w;
+
+		jw_init(&w, stdout);
+		jw_open(&w, NULL, '{');
+		jw_str(&w, "event", "summary");
+		jw_u64(&w, "elapsed_ns", rr->elapsed_ns);
+		out_counters_json(&w, "counters", rr->counters);
+		out_pending_json(&w, rr, 0);
+		jw_close(&w, '}');
+		jw_end(&w);
+	} else {
+		fprintf(stderr, "\n");
+		out_counters_text(stderr, rr->counters);
+		for (int i = 0; i < tv.n; i++)
+			fprintf(stderr, "%s\n", tv.r[i].text);
+	}
+	return EXIT_CLEAN;
+}
+
+static int report_hist(struct run *r)
+{
+	const struct env *env = r->env;
+	struct run_result *rr = r->rr;
+
+	if (env->interval_ns && !env->json && (r->nival == 0 || rr->interrupted))
+		print_interval(r, NULL, rr->elapsed_ns);
+	if (r->ivals_f) {
+		if (rr->interrupted || r->nival == 0)
+			print_interval(r, r->ivals_f, rr->elapsed_ns);
+		fclose(r->ivals_f);
+		r->ivals_f = NULL;
+	}
+	if (env->json) {
+		out_hist_json(stdout, rr, r->ivals);
+	} else if (!env->interval_ns) {
+		char a[16];
+
+		out_hists_text(stdout, rr->hists);
+		out_counters_text(stdout, rr->counters);
+		printf("pending at the end: %llu, oldest %s\n", (unsigned long long)rr->pending,
+		       fmt_value(a, sizeof(a), rr->pending_oldest_ns, true));
+	}
+	return EXIT_CLEAN;
+}
+
+static int report_check(struct run *r)
+{
+	const struct env *env = r->env;
+	struct verdict v;
+	int code;
+
+	code = verdict_compute(env, r->plan, r->rr, &v);
+	out_check(stdout, env->json, env, r->plan, r->rr, &v, r->ks);
+	if (env->junit && out_junit(env->junit, env, r->plan, r->rr, &v, r->ks)) {
+		fprintf(stderr, "kptwatch: cannot write %s: %s\n", env->junit, strerror(errno));
+		code = EXIT_USAGE;
+	}
+	return code;
+}
+
+int run_report(struct run *r)
+{
+	switch (r->env->cmd) {
+	case CMD_TRACE:
+		return report_trace(r);
+	case CMD_HIST:
+		return report_hist(r);
+	case CMD_CHECK:
+		return report_check(r);
+	default:
+		return EXIT_USAGE;
+	}
+}
+
+void run_close(struct run *r)
+{
+	if (r->ivals_f)
+		fclose(r->ivals_f);
+	r->ivals_f = NULL;
+	free(r->ivals);
+	r->ivals = NULL;
+	ring_buffer__free(r->rb);
+	r->rb = NULL;
+}

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The run of trace, hist and check once everything is attached: the poll
+ * loop (ring buffer, timers, the command, signals), reading the results
+ * and each command's report. It sees map fds, never the skeleton, so it
+ * builds into the unit tests too.
+ */
+#ifndef KPT_RUN_H
+#define KPT_RUN_H
+
+#include <signal.h>
+#include <stdio.h>
+#include <sys/types.h>
+#include "ksyms.h"
+#include "report.h"
+
+struct ring_buffer;
+
+/* The maps a run reads, by fd. */
+struct run_maps {
+	int events;	/* ring buffer */
+	int pending;
+	int counters;
+	int hists;
+	int stacks;
+};
+
+struct run {
+	const struct env *env;
+	const struct plan *plan;
+	const struct ksyms *ks;
+	struct run_maps maps;
+	struct run_result *rr;
+	struct ring_buffer *rb;
+	struct kpt_hist prev[KPT_M_MAX];	/* hist -i: the previous interval's */
+	int nival;				/* intervals printed */
+	char *ivals;				/* hist -i --json: intervals so far */
+	size_t ivals_len;
+	FILE *ivals_f;
+	__u64 start;
+};
+
+/* The signal that ends the run, 0 while it goes on. */
+extern volatile sig_atomic_t run_exiting;
+/* From here on, SIGINT and SIGTERM end the run with its summary. */
+void run_signals(void);
+
+/* Open the ring buffer. 0, or -errno with a message on stderr. */
+int run_open(struct run *r);
+/*
+ * Poll until the duration, the interval count, the command's end (and the
+ * settling after it) or a signal. 0, or -errno with a message on stderr
+ * when the command could not be started.
+ */
+int run_loop(struct run *r);
+/* After detaching: drain the ring buffer, read counters, histograms, pending. */
+void run_collect(struct run *r);
+/* Print the command's report; returns its exit code. */
+int run_report(struct run *r);
+void run_close(struct run *r);
+
+#endif
