@@ -26,7 +26,7 @@ struct ksyms *ksyms_parse(const char *listing)
 	if (!ks || !(ks->text = strdup(listing)))
 		goto err;
 	for (line = ks->text; line && *line; line = next) {
-		char *end, *name, type;
+		char *end, *name, *mod, type;
 		__u64 addr;
 
 		next = strchr(line, '\n');
@@ -37,7 +37,20 @@ struct ksyms *ksyms_parse(const char *listing)
 			continue;
 		type = end[1];
 		name = end + 3;
-		name[strcspn(name, " \t")] = 0;	/* drop "\t[module]" */
+		mod = name + strcspn(name, " \t");
+		/* "\t[module]", "\t[bpf]": keep the tag, without its brackets */
+		if (*mod) {
+			*mod++ = 0;
+			mod += strspn(mod, " \t");
+			if (*mod == '[' && mod[1] && mod[strlen(mod) - 1] == ']') {
+				mod[strlen(mod) - 1] = 0;
+				mod++;
+			} else {
+				mod = NULL;
+			}
+		} else {
+			mod = NULL;
+		}
 		if (!*name)
 			continue;
 		if (ks->n == cap) {
@@ -49,7 +62,8 @@ struct ksyms *ksyms_parse(const char *listing)
 				goto err;
 			ks->syms = s;
 		}
-		ks->syms[ks->n++] = (struct ksym){ .addr = addr, .name = name, .type = type };
+		ks->syms[ks->n++] = (struct ksym){ .addr = addr, .name = name, .mod = mod,
+						   .type = type };
 	}
 	qsort(ks->syms, ks->n, sizeof(*ks->syms), cmp_addr);
 	return ks;

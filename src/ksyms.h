@@ -9,6 +9,7 @@
 struct ksym {
 	__u64 addr;
 	const char *name;
+	const char *mod;	/* "ext4", "bpf", "__builtin__ftrace"; NULL: vmlinux */
 	char type;
 };
 

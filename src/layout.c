@@ -33,11 +33,38 @@ static const struct ksym *find_name(const struct ksyms *ks, const char *name)
 	return NULL;
 }
 
-static bool has_data_syms(const struct ksyms *ks)
+/* addr in [start, end] of kallsyms' text ranges; false if a bound is not listed */
+static bool in_range(__u64 addr, const struct ksym *start, const struct ksym *end)
 {
-	for (size_t i = 0; ks && i < ks->n; i++)
-		if (is_data(ks->syms[i].type))
-			return true;
+	return start && end && addr >= start->addr && addr <= end->addr;
+}
+
+/*
+ * Does kallsyms come from a kernel built with CONFIG_KALLSYMS_ALL? Without
+ * it, scripts/kallsyms keeps the symbols inside _stext.._etext and
+ * _sinittext.._einittext and every __start_* and __stop_* section marker,
+ * whatever their type: data-typed symbols are listed either way (the
+ * markers, __init_begin at _sinittext). Only a data symbol of vmlinux that
+ * is no marker and lies outside those ranges proves the option; module
+ * symbols prove nothing, modules list their data regardless. Without
+ * _stext and _etext nothing is proven.
+ */
+static bool kallsyms_all(const struct ksyms *ks)
+{
+	const struct ksym *st = find_name(ks, "_stext"), *et = find_name(ks, "_etext");
+	const struct ksym *si = find_name(ks, "_sinittext"), *ei = find_name(ks, "_einittext");
+
+	if (!st || !et)
+		return false;
+	for (size_t i = 0; i < ks->n; i++) {
+		const struct ksym *s = &ks->syms[i];
+
+		if (!is_data(s->type) || s->mod || !strncmp(s->name, "__start_", 8) ||
+		    !strncmp(s->name, "__stop_", 7) || in_range(s->addr, st, et) ||
+		    in_range(s->addr, si, ei))
+			continue;
+		return true;
+	}
 	return false;
 }
 
@@ -107,9 +134,9 @@ enum layout_src layout_resolve(const struct layout_input *in, struct layout *l)
 			 PAGE_OFFSET_SYM);
 		return l->src;
 	}
-	if (!kv && !kp && has_data_syms(in->kallsyms)) {
+	if (!kv && !kp && kallsyms_all(in->kallsyms)) {
 		l->src = LAYOUT_FIXED;
-		snprintf(l->why, sizeof(l->why), "kallsyms lists data symbols but no %s",
+		snprintf(l->why, sizeof(l->why), "kallsyms lists all data symbols but no %s",
 			 VMEMMAP_SYM);
 		return l->src;
 	}

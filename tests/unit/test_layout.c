@@ -12,7 +12,7 @@
 /*
  * A System.map-like listing: _stext, NFUNC global functions 0x40 apart
  * (from the skew-th one on, 0x80 apart: another build), a static
- * function, and the two layout variables when vars is set. off relocates
+ * function, _etext, and the two layout variables when vars is set. off relocates
  * it (kallsyms of a KASLR boot); data false drops the data symbols
  * (kallsyms without KALLSYMS_ALL); module adds a module's functions.
  */
@@ -27,7 +27,8 @@ static struct ksyms *listing(__u64 off, bool vars, bool data, bool module, int s
 		a += i >= skew ? 0x80 : 0x40;
 		n += snprintf(buf + n, sizeof(buf) - n, "%llx T func_%d\n", a + off, i);
 	}
-	n += snprintf(buf + n, sizeof(buf) - n, "%llx t local_fn\n", a + 0x40 + off);
+	n += snprintf(buf + n, sizeof(buf) - n, "%llx t local_fn\n%llx T _etext\n", a + 0x40 + off,
+		      a + 0x80 + off);
 	if (data)
 		n += snprintf(buf + n, sizeof(buf) - n, "%llx D init_mm\n",
 			      0xffffffff82a00000ULL + off);
@@ -70,6 +71,50 @@ static void test_fixed_from_kallsyms(void)
 	CHECK(resolve(k, NULL, &l) == LAYOUT_FIXED, "%s", l.why);
 	CHECK(strstr(l.why, "data symbols"), "%s", l.why);
 	ksyms_free(k);
+}
+
+/*
+ * Every kernel lists its section markers, typed as data, and __init_begin
+ * (B, at _sinittext): none of them shows CONFIG_KALLSYMS_ALL. Recorded on
+ * the build host, which has it off and RANDOMIZE_MEMORY on; taking its
+ * layout as fixed decoded pfns with the wrong bases.
+ */
+static void test_markers_only(void)
+{
+	char *text = unit_fixture("host-6.18-markers.kallsyms");
+	size_t len = strlen(text);
+	struct ksyms *k = ksyms_parse(text);
+	struct layout l;
+	int data = 0;
+
+	for (size_t i = 0; k && i < k->n; i++)
+		data += !!strchr("dDbBrR", k->syms[i].type);
+	CHECK(data >= 70, "the fixture lists the host's data-typed symbols: %d", data);
+	CHECK(resolve(k, NULL, &l) == LAYOUT_UNKNOWN, "markers only: %s %s",
+	      layout_src_name(l.src), l.why);
+	CHECK(strstr(l.why, "--system-map FILE"), "says what to do: %s", l.why);
+	ksyms_free(k);
+
+	/* a module lists its data whatever the config: still no proof */
+	text = realloc(text, len + 256);
+	strcat(text, "ffffffffc0351000 t sva_test_fn\t[kptwatch_test]\n"
+	       "ffffffffc0355000 d sva_test_state\t[kptwatch_test]\n"
+	       "ffffffffc0356000 b sva_test_count\t[kptwatch_test]\n");
+	k = ksyms_parse(text);
+	CHECK(resolve(k, NULL, &l) == LAYOUT_UNKNOWN, "module data: %s", l.why);
+	ksyms_free(k);
+
+	/* one real variable of vmlinux outside the text: KALLSYMS_ALL */
+	strcat(text, "ffffffff82e0a2c0 D init_mm\n");
+	k = ksyms_parse(text);
+	CHECK(resolve(k, NULL, &l) == LAYOUT_FIXED, "init_mm listed: %s", l.why);
+	ksyms_free(k);
+
+	/* without _etext the text range is unknown: nothing proven */
+	k = ksyms_parse("ffffffff81000000 T _stext\nffffffff82e0a2c0 D init_mm\n");
+	CHECK(resolve(k, NULL, &l) == LAYOUT_UNKNOWN, "no _etext: %s", l.why);
+	ksyms_free(k);
+	free(text);
 }
 
 /* The case System.map is for: found, relocated by the text offset. */
@@ -160,6 +205,7 @@ int main(void)
 {
 	RUN(test_kallsyms);
 	RUN(test_fixed_from_kallsyms);
+	RUN(test_markers_only);
 	RUN(test_system_map);
 	RUN(test_system_map_mismatch);
 	RUN(test_unknown);
