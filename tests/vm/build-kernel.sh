@@ -7,10 +7,11 @@
 # (bzImage at obj/arch/x86/boot/bzImage, obj/ usable as M= target for
 # out-of-tree modules).
 #
-# ENTRY is SERIES[-patched][-debug][-kaslr], SERIES one of 6.12, 7.3.
-# "-patched" applies patches/linux-SERIES/*.patch in order, "-debug" adds
-# config/debug.config, "-kaslr" config/kaslr.config; --patch applies more files
-# on top (a seeded bug for a mutant kernel). The cache key covers the source
+# ENTRY is SERIES[-patched][-debug][-kaslr|-nokallsyms], SERIES one of 6.12,
+# 7.3. "-patched" applies patches/linux-SERIES/*.patch in order, "-debug"
+# adds config/debug.config, "-kaslr" config/kaslr.config, "-nokallsyms"
+# config/nokallsyms.config (KASLR, KALLSYMS_ALL off); --patch applies more
+# files on top (a seeded bug for a mutant kernel). The cache key covers the source
 # version, every patch applied and the config fragments, so an unchanged
 # entry is never rebuilt; ccache makes a patched tree reuse the objects of
 # its vanilla twin.
@@ -27,7 +28,7 @@ while [ $# -gt 0 ]; do
 		shift 2
 		;;
 	-h | --help)
-		sed -n '4,16p' "$0" | sed 's/^# \{0,1\}//'
+		sed -n '4,17p' "$0" | sed 's/^# \{0,1\}//'
 		exit 0
 		;;
 	-*) die "unknown option $1" ;;
@@ -42,15 +43,17 @@ rest=${entry#"$series"}
 patched=0
 debug=0
 kaslr=0
+nokallsyms=0
 case "$rest" in
 *-kaslr) kaslr=1 rest=${rest%-kaslr} ;;
+*-nokallsyms) nokallsyms=1 rest=${rest%-nokallsyms} ;;
 esac
 case "$rest" in
 "") ;;
 -patched) patched=1 ;;
 -debug) debug=1 ;;
 -patched-debug) patched=1 debug=1 ;;
-*) die "unknown matrix entry '$entry' (SERIES[-patched][-debug][-kaslr])" ;;
+*) die "unknown matrix entry '$entry' (SERIES[-patched][-debug][-kaslr|-nokallsyms])" ;;
 esac
 src_pkg "$series" >/dev/null
 
@@ -66,6 +69,7 @@ patches+=("${extra[@]}")
 fragments=("$VM_DIR/config/base.config")
 [ $debug = 1 ] && fragments+=("$VM_DIR/config/debug.config")
 [ $kaslr = 1 ] && fragments+=("$VM_DIR/config/kaslr.config")
+[ $nokallsyms = 1 ] && fragments+=("$VM_DIR/config/nokallsyms.config")
 
 src=$("$VM_DIR/fetch-source.sh" "$series")
 key=$({
@@ -99,7 +103,15 @@ for p in "${patches[@]}"; do
 done
 
 mkdir -p "$dir/obj"
-cat "${fragments[@]}" >"$dir/fragment.config"
+# A later fragment may turn off what base.config turns on (-nokallsyms:
+# KALLSYMS_ALL): keep each option's last setting only, so that kconfig and
+# the check below see one value.
+awk '{ k = "" }
+	/^CONFIG_[A-Z0-9_]+=/ { k = substr($0, 1, index($0, "=") - 1) }
+	/^# CONFIG_[A-Z0-9_]+ is not set$/ { k = $2 }
+	{ line[NR] = $0; key[NR] = k; if (k != "") last[k] = NR }
+	END { for (i = 1; i <= NR; i++) if (key[i] == "" || last[key[i]] == i) print line[i] }' \
+	"${fragments[@]}" >"$dir/fragment.config"
 
 # Relative paths under one base directory and no cwd in the hash: that is
 # what lets ccache serve the vanilla objects to the patched tree.
@@ -122,6 +134,12 @@ missing=$(grep -E '^CONFIG_[A-Z0-9_]+=' "$dir/fragment.config" | while IFS= read
 		log "$entry: $sym is not defined in this tree, ignored"
 	fi
 done)
+# and an option a fragment turns off must be off
+while IFS= read -r sym; do
+	if grep -q "^$sym=" "$dir/obj/.config"; then
+		missing+=" $sym=n"
+	fi
+done < <(sed -n 's/^# \(CONFIG_[A-Z0-9_]*\) is not set$/\1/p' "$dir/fragment.config")
 [ -z "$missing" ] || die "$entry: config options did not stick (unmet dependency?): $(echo $missing)"
 
 log "$entry: building bzImage and modules (log: $dir/build.log)"

@@ -19,12 +19,14 @@
 #  - check -- WORKLOAD: where frees are deferred exit 0, every queued page
 #    freed after a flush, nothing untracked; on an unpatched kernel exit 1
 #    with a violation for every PTE table vmap_pmd freed.
-#  - kallsyms without data symbols (a copy bind-mounted over
-#    /proc/kallsyms, as on a kernel without CONFIG_KALLSYMS_ALL): without a
-#    System.map the layout is unknown and check exits 3 saying so; with
-#    KBUILD_DIR's System.map probe reads the very bases kallsyms gave and
-#    check gives the same verdict as before; another kernel's System.map is
-#    refused with exit 2.
+#  - kallsyms without data symbols but the section markers (a copy
+#    bind-mounted over /proc/kallsyms, as on a kernel without
+#    CONFIG_KALLSYMS_ALL): without a System.map the layout is unknown and
+#    check exits 3 saying so; with KBUILD_DIR's System.map probe reads the
+#    very bases kallsyms gave and check gives the same verdict as before;
+#    another kernel's System.map is refused with exit 2.
+#  - on a -nokallsyms kernel, the real case: only the layout assertions,
+#    without the test module (see below).
 #
 # Prints "ok NAME", "FAIL NAME: detail", "SKIP NAME: reason", "# ..."
 # figures, then "kptwatch: N passed, M failed". Exits 1 if anything failed.
@@ -67,6 +69,70 @@ trap finish EXIT
 
 [ -x "$K" ] || { fail setup "no $K (make all first)"; exit; }
 [ -r "$map" ] || { fail setup "no $map"; exit; }
+
+# probe NAME OUT [ARGS...]: kptwatch probe --json; sets $prc
+probe() {
+	local name=$1 out=$2
+	shift 2
+	"$K" probe --json "$@" >"$out" 2>"$out.err"
+	prc=$?
+}
+# field FILE JQ
+field() { jq -r "$2" "$1" 2>/dev/null; }
+
+# --- a kernel without CONFIG_KALLSYMS_ALL (the -nokallsyms entries) ---
+# Randomized bases that kallsyms does not list: it has text and section
+# markers only. Without a System.map the layout is unknown, and probe and
+# check exit 3 with a reason that names --system-map; with the build's
+# System.map the layout comes from it, the bases are randomized, and check
+# gives the verdict probe gives for the plan. The test module needs
+# init_mm from kallsyms and does not load here: the command is "true", and
+# decoding real frees with System.map bases is what the "nodata" runs of
+# the other entries check.
+if grep -qx '# CONFIG_KALLSYMS_ALL is not set' "$kbuild/obj/.config"; then
+	if grep -q ' vmemmap_base$\| init_mm$' /proc/kallsyms; then
+		fail nokallsyms "kallsyms lists variables although KALLSYMS_ALL is off"
+		exit
+	fi
+	probe "nokallsyms probe" "$tmp/nk.json"
+	read -r src usable < <(field "$tmp/nk.json" '[.plan.layout.source, .plan.usable] | @tsv')
+	why=$(field "$tmp/nk.json" .plan.layout.detail)
+	if [ "$prc" = 3 ] && [ "$src" = unknown ] && [ "$usable" = true ] &&
+		[[ $why == *"--system-map FILE"* ]]; then
+		ok "nokallsyms probe: layout unknown, exit 3 ($why)"
+	else
+		fail "nokallsyms probe" "wanted layout unknown, exit 3, a --system-map hint; got exit $prc, $src, usable $usable ($why)"
+	fi
+	"$K" check --json -- true >"$tmp/nk-check.json" 2>"$tmp/nk-check.err"
+	crc=$?
+	if [ $crc = 3 ] && grep -q 'memory layout unknown' "$tmp/nk-check.json"; then
+		ok "nokallsyms check: exit 3, layout unknown given as the reason"
+	else
+		fail "nokallsyms check" "wanted exit 3 and the layout reason, got exit $crc ($(head -c 300 "$tmp/nk-check.err"))"
+	fi
+	probe "nokallsyms probe --system-map" "$tmp/nk-map.json" --system-map "$map"
+	read -r src vm po < <(field "$tmp/nk-map.json" '[.plan.layout.source,
+		.plan.layout.vmemmap_base, .plan.layout.page_offset_base] | @tsv')
+	case "$vm $po" in
+	"0xffffea0000000000 0xffff888000000000" | "0xffd4000000000000 0xff11000000000000")
+		src="$src with the default bases" ;;
+	esac
+	if [ "$src" = system-map ] && { [ "$prc" = 0 ] || [ "$prc" = 3 ]; }; then
+		ok "nokallsyms probe --system-map: layout system-map, randomized bases ($vm, $po), exit $prc"
+	else
+		fail "nokallsyms probe --system-map" "wanted layout system-map with randomized bases; got exit $prc, $src ($(head -c 300 "$tmp/nk-map.json.err"))"
+	fi
+	"$K" check --json --system-map "$map" -- true >"$tmp/nk-map-check.json" 2>"$tmp/nk-map-check.err"
+	crc=$?
+	if [ $crc = "$prc" ] && { [ $crc = 0 ] || [ $crc = 3 ]; } &&
+		! grep -q 'memory layout unknown' "$tmp/nk-map-check.json"; then
+		ok "nokallsyms check --system-map: exit $crc, as probe says for the plan"
+	else
+		fail "nokallsyms check --system-map" "wanted exit $prc without a layout reason, got exit $crc ($(head -c 300 "$tmp/nk-map-check.err"))"
+	fi
+	exit
+fi
+
 insmod "$ko" || { fail setup "insmod $ko"; exit; }
 
 if [ "$pud_iters" -gt 0 ] && grep -q '^vmap_pud_status=unsupported' $D/stats; then
@@ -91,16 +157,6 @@ else
 fi
 want_src=fixed
 grep -q ' vmemmap_base$' "$map" && want_src=kallsyms
-
-# probe NAME OUT [ARGS...]: kptwatch probe --json; sets $prc
-probe() {
-	local name=$1 out=$2
-	shift 2
-	"$K" probe --json "$@" >"$out" 2>"$out.err"
-	prc=$?
-}
-# field FILE JQ
-field() { jq -r "$2" "$1" 2>/dev/null; }
 
 # check NAME OUT [ARGS...]: kptwatch check --json ARGS -- WORKLOAD, then
 # the assertions of a patched or an unpatched kernel.
@@ -149,7 +205,8 @@ fi
 check check "$tmp/check.json"
 
 # --- kallsyms as a kernel without CONFIG_KALLSYMS_ALL lists it ---
-grep -v ' [dDbBrR] ' /proc/kallsyms >"$tmp/kallsyms" && mount --bind "$tmp/kallsyms" /proc/kallsyms ||
+# Every kernel keeps its section markers, some typed as data: so does the copy.
+awk '$2 !~ /^[dDbBrR]$/ || $3 ~ /^__(start|stop)_/' /proc/kallsyms >"$tmp/kallsyms" && mount --bind "$tmp/kallsyms" /proc/kallsyms ||
 	{ fail nodata "cannot bind-mount a copy over /proc/kallsyms"; exit; }
 if grep -q ' vmemmap_base$\| init_mm$' /proc/kallsyms; then
 	fail nodata "data symbols still listed"
