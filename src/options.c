@@ -200,6 +200,45 @@ static int opt_max(struct env *env, const char *arg)
 	return opt_duration(env, "--max", eq + 1, &env->max_ns[m]);
 }
 
+/*
+ * The pending map is a preallocated hash: every entry costs kernel memory
+ * from the start, whether used or not. Cap it where that stops being a
+ * reasonable thing to take without asking.
+ */
+static int opt_max_pending(struct env *env, const char *arg)
+{
+	char e[160];
+	__u64 v;
+
+	if (parse_count(arg, UINT32_MAX, &v, e, sizeof(e)))
+		return fail(env->err, sizeof(env->err), "--max-pending: %s", e);
+	if (!v)
+		return fail(env->err, sizeof(env->err), "--max-pending: must be at least 1");
+	if (v > KPT_MAX_PENDING)
+		return fail(env->err, sizeof(env->err),
+			    "--max-pending: %s out of range (at most %u: each entry is ~%u bytes "
+			    "of kernel memory, allocated up front)", arg, KPT_MAX_PENDING,
+			    KPT_PENDING_ENTRY_BYTES);
+	env->max_pending = v;
+	return 0;
+}
+
+static int opt_ringbuf(struct env *env, const char *arg)
+{
+	char e[160];
+	__u64 v;
+
+	if (parse_size(arg, &v, e, sizeof(e)))
+		return fail(env->err, sizeof(env->err), "--ringbuf-size: %s", e);
+	if (v < 4096 || v > (1ULL << 30))
+		return fail(env->err, sizeof(env->err),
+			    "--ringbuf-size: %s out of range (4K to 1G)", arg);
+	/* the kernel wants a power of two; round up */
+	for (env->ringbuf_size = 4096; env->ringbuf_size < v; env->ringbuf_size <<= 1)
+		;
+	return 0;
+}
+
 #define MISSING_CMD "missing command (probe, trace, hist, check; see --help)"
 
 static int parse_cmd(struct env *env, const char *s)
@@ -239,31 +278,45 @@ static int check_combination(struct env *env, const bool *seen)
 	return 0;
 }
 
+/*
+ * Global options may come before the command ("kptwatch -v probe") or
+ * after it; every option is then checked against the command it ended
+ * up with. '+' stops getopt at the first non-option: the command, or the
+ * COMMAND after "--", whose own options stay intact.
+ */
 int env_parse(struct env *env, int argc, char **argv)
 {
 	bool seen[OPT_KPROBES + 1] = {};
 	__u64 v;
-	int opt, first;
+	int opt;
 	char e[160];
 
 	memset(env, 0, sizeof(*env));
 	env->max_pending = KPT_DEFAULT_PENDING;
 	env->ringbuf_size = KPT_RINGBUF_DEFAULT;
 
-	if (argc < 2)
-		return fail(env->err, sizeof(env->err), MISSING_CMD);
-	first = argv[1][0] != '-';
-	if (first && parse_cmd(env, argv[1]))
-		return -1;
-
-	/* '+': stop at the first non-option, so "-- COMMAND -x" stays intact */
 	optind = 0;
 	opterr = 0;
-	while ((opt = getopt_long(argc - first, argv + first, "+:hVvi:c:d:", longopts, NULL)) != -1) {
+	for (;;) {
+		opt = getopt_long(argc, argv, "+:hVvi:c:d:", longopts, NULL);
+		if (opt == -1) {
+			/* the first non-option is the command; options go on after it */
+			if (env->cmd != CMD_NONE || optind >= argc || !strcmp(argv[optind - 1], "--"))
+				break;
+			if (parse_cmd(env, argv[optind]))
+				return -1;
+			optind++;
+			continue;
+		}
 		if (opt > 0 && opt < (int)(sizeof(seen)))
 			seen[opt] = true;
 		switch (opt) {
-		case 'h': env->help = true; return 0;
+		case 'h':
+			/* "check --help" is check's help; "--help check" too */
+			env->help = true;
+			if (env->cmd != CMD_NONE)
+				return 0;
+			break;
 		case 'V': env->version = true; return 0;
 		case 'v': env->verbose++; break;
 		case OPT_JSON: env->json = true; break;
@@ -291,42 +344,37 @@ int env_parse(struct env *env, int argc, char **argv)
 				return -1;
 			break;
 		case OPT_MAX_AGE:
-			if (opt_duration(env, "--max-pending-age", optarg, &env->max_pending_age_ns))
+			if (opt_duration(env, "--max-pending-age", optarg,
+					 &env->max_pending_age_ns))
 				return -1;
 			break;
 		case OPT_MAX_PENDING:
-			if (parse_count(optarg, 1U << 24, &v, e, sizeof(e)))
-				return fail(env->err, sizeof(env->err), "--max-pending: %s", e);
-			if (!v)
-				return fail(env->err, sizeof(env->err), "--max-pending: must be at least 1");
-			env->max_pending = v;
+			if (opt_max_pending(env, optarg))
+				return -1;
 			break;
 		case OPT_RINGBUF:
-			if (parse_size(optarg, &v, e, sizeof(e)))
-				return fail(env->err, sizeof(env->err), "--ringbuf-size: %s", e);
-			if (v < 4096 || v > (1ULL << 30))
-				return fail(env->err, sizeof(env->err),
-					    "--ringbuf-size: %s out of range (4K to 1G)", optarg);
-			/* the kernel wants a power of two; round up */
-			for (env->ringbuf_size = 4096; env->ringbuf_size < v; env->ringbuf_size <<= 1)
-				;
+			if (opt_ringbuf(env, optarg))
+				return -1;
 			break;
 		case ':':
 			return fail(env->err, sizeof(env->err), "%s needs an argument",
-				    argv[first + optind - 1]);
+				    argv[optind - 1]);
 		default:
 			if (optopt)
 				return fail(env->err, sizeof(env->err), "unknown option '-%c'", optopt);
 			return fail(env->err, sizeof(env->err), "unknown option '%s'",
-				    argv[first + optind - 1]);
+				    argv[optind - 1]);
 		}
 	}
+	/* --help wins over anything else wrong on the line, and is per command */
+	if (env->help)
+		return 0;
 	if (env->cmd == CMD_NONE)
 		return fail(env->err, sizeof(env->err), MISSING_CMD);
-	optind += first;
 	if (optind < argc) {
 		if (env->cmd != CMD_CHECK || strcmp(argv[optind - 1], "--"))
-			return fail(env->err, sizeof(env->err), "unexpected argument '%s'", argv[optind]);
+			return fail(env->err, sizeof(env->err), "unexpected argument '%s'",
+				    argv[optind]);
 		env->argv_cmd = argv + optind;
 	} else if (optind >= 2 && !strcmp(argv[optind - 1], "--") && env->cmd == CMD_CHECK) {
 		return fail(env->err, sizeof(env->err), "check: '--' must be followed by a command");
@@ -334,55 +382,104 @@ int env_parse(struct env *env, int argc, char **argv)
 	return check_combination(env, seen);
 }
 
-void env_usage(FILE *f, enum kpt_cmd cmd)
-{
-	fprintf(f,
-"Usage: kptwatch COMMAND [OPTIONS]\n"
-"Watch the kernel defer page-table frees until the IOMMU has flushed them.\n"
-"\n"
-"Commands:\n"
+/*
+ * Help, all of it or one command's: the synopsis, what the command does,
+ * and only the options that apply to it (the same table
+ * check_combination() enforces).
+ */
+#define ALL_RUN	(1u << CMD_TRACE | 1u << CMD_HIST | 1u << CMD_CHECK)
+#define ALL	(1u << CMD_PROBE | ALL_RUN)
+
+static const struct { unsigned cmds; const char *text; } cmd_help[] = {
+	{ 1u << CMD_PROBE,
 "  probe                   show the kernel shape and the attach plan; load the\n"
-"                          BPF programs without attaching them\n"
+"                          BPF programs without attaching them\n" },
+	{ 1u << CMD_TRACE,
 "  trace [-d DURATION]     one line per event (enqueue, drain, invalidation,\n"
-"                          free, violation) until Ctrl-C or DURATION\n"
+"                          free, violation) until Ctrl-C or DURATION\n" },
+	{ 1u << CMD_HIST,
 "  hist [-i INTERVAL [-c COUNT]] [-d DURATION]\n"
-"                          latency histograms with p50/p90/p99/max\n"
+"                          latency histograms with p50/p90/p99/max\n" },
+	{ 1u << CMD_CHECK,
 "  check [-d DURATION | -- COMMAND [ARGS...]]\n"
 "                          CI verdict: watch for DURATION, or while COMMAND runs\n"
-"\n"
-"Options:\n"
-"  -h, --help              this help\n"
-"  -V, --version           print the version\n"
-"  -v, --verbose           libbpf's log and the attach decisions (-vv: more)\n"
-"      --json              JSON: one document (probe, hist, check); NDJSON\n"
-"                          for trace\n"
-"      --junit FILE        check: also write a JUnit XML report to FILE\n"
-"      --btf FILE          kernel BTF to use when the kernel has none\n"
-"      --system-map FILE   where the memory layout variables are, when kallsyms\n"
-"                          lists no data symbols (default: /boot/System.map-REL)\n"
-"      --kprobes           use kprobes even where fentry would work\n"
-"  -i, --interval DUR      hist: print every DUR\n"
-"  -c, --count N           hist: stop after N intervals\n"
-"  -d, --duration DUR      stop after DUR\n"
-"      --max METRIC=DUR    check: fail if METRIC's maximum exceeds DUR; METRIC is\n"
-"                          enq_to_free, enq_to_drain, inval or drain\n"
-"      --max-pending-age DUR\n"
-"                          check: fail if a page is still pending after DUR\n"
-"      --max-pending N     pages tracked at once (default %u)\n"
-"      --ringbuf-size SIZE event ring buffer, e.g. 4M (default 256K)\n"
-"\n"
-"Durations take a unit: ns, us, ms, s, m, h (e.g. 500us, 10ms, 1.5s, 1m).\n"
+"                          (in a process group of its own)\n" },
+};
+
+static const struct { unsigned cmds; const char *text; } opt_help[] = {
+	{ ALL, "  -h, --help              this help (after a command: that command's)\n" },
+	{ ALL, "  -V, --version           print the version\n" },
+	{ ALL, "  -v, --verbose           libbpf's log and the attach decisions (-vv: more)\n" },
+	{ ALL, "      --json              JSON: one document (probe, hist, check); NDJSON\n"
+	       "                          for trace\n" },
+	{ 1u << CMD_CHECK,
+	       "      --junit FILE        check: also write a JUnit XML report to FILE\n" },
+	{ ALL, "      --btf FILE          kernel BTF to use when the kernel has none\n" },
+	{ ALL, "      --system-map FILE   where the memory layout variables are, when kallsyms\n"
+	       "                          lists no data symbols (default: /boot/System.map-REL)\n" },
+	{ ALL, "      --kprobes           use kprobes even where fentry would work\n" },
+	{ 1u << CMD_HIST, "  -i, --interval DUR      hist: print every DUR\n" },
+	{ 1u << CMD_HIST, "  -c, --count N           hist: stop after N intervals\n" },
+	{ ALL_RUN, "  -d, --duration DUR      stop after DUR\n" },
+	{ 1u << CMD_CHECK,
+	       "      --max METRIC=DUR    check: fail if METRIC's maximum exceeds DUR; METRIC is\n"
+	       "                          enq_to_free, enq_to_drain, inval or drain\n" },
+	{ 1u << CMD_CHECK,
+	       "      --max-pending-age DUR\n"
+	       "                          check: fail if a page is still pending after DUR\n" },
+	{ ALL_RUN, "      --max-pending N     pages tracked at once (default " KPT_STR(KPT_DEFAULT_PENDING)
+	       ", at most\n"
+	       "                          " KPT_STR(KPT_MAX_PENDING) "; ~" KPT_STR(KPT_PENDING_ENTRY_BYTES)
+	       " bytes of kernel memory each,\n"
+	       "                          allocated up front)\n" },
+	{ ALL_RUN, "      --ringbuf-size SIZE event ring buffer, e.g. 4M (default 256K)\n" },
+};
+
+void env_usage(FILE *f, enum kpt_cmd cmd)
+{
+	unsigned mask = cmd == CMD_NONE ? ~0u : 1u << cmd;
+
+	if (cmd == CMD_NONE)
+		fprintf(f, "Usage: kptwatch [OPTIONS] COMMAND [OPTIONS]\n"
+			"Watch the kernel defer page-table frees until the IOMMU has flushed "
+			"them.\n\nCommands:\n");
+	else
+		fprintf(f, "Usage: kptwatch %s [OPTIONS]%s\n\n", cmd_names[cmd],
+			cmd == CMD_CHECK ? " [-- COMMAND [ARGS...]]" : "");
+	for (size_t i = 0; i < sizeof(cmd_help) / sizeof(cmd_help[0]); i++)
+		if (cmd_help[i].cmds & mask)
+			fputs(cmd_help[i].text, f);
+	fprintf(f, "\nOptions:\n");
+	for (size_t i = 0; i < sizeof(opt_help) / sizeof(opt_help[0]); i++)
+		if (opt_help[i].cmds & mask)
+			fputs(opt_help[i].text, f);
+	if (cmd != CMD_PROBE)
+		fprintf(f, "\nDurations take a unit: ns, us, ms, s, m, h (e.g. 500us, 10ms, 1.5s, "
+			"1m).\n");
+	if (cmd == CMD_PROBE)
+		fprintf(f, "\nExit codes: 0 ready; 2 nothing can be watched, or a usage or setup\n"
+			"            error; 3 a critical point missing or the layout unknown.\n");
+	else if (cmd == CMD_TRACE || cmd == CMD_HIST)
+		fprintf(f, "\nExit codes: 0 the run ended (duration, count or Ctrl-C);\n"
+			"            2 usage or setup error.\n");
+	else
+		fprintf(f,
 "\n"
 "Exit codes: 0 clean; 1 violation, limit exceeded or COMMAND failed;\n"
 "            2 usage or setup error; 3 verdict incomplete (drops, map full,\n"
-"            a needed point missing).\n"
+"            a needed point missing).\n");
+	if (cmd != CMD_NONE) {
+		fprintf(f, "\nGlobal options may also come before the command. "
+			"See kptwatch(8).\n");
+		return;
+	}
+	fprintf(f,
 "\n"
 "Examples:\n"
 "  kptwatch probe                      what can be watched on this kernel\n"
 "  kptwatch trace -d 10s               live events for ten seconds\n"
 "  kptwatch hist -i 1s -c 5            five one-second histograms\n"
 "  kptwatch check -d 30s --max-pending-age 1s\n"
-"  kptwatch check --junit out.xml --max enq_to_free=10ms -- ./workload.sh\n",
-		KPT_DEFAULT_PENDING);
-	(void)cmd;
+"  kptwatch check --junit out.xml --max enq_to_free=10ms -- ./workload.sh\n"
+"  kptwatch check --help               check's options only\n");
 }

@@ -14,7 +14,8 @@ static int parse(const char *line)
 	char *save, *tok;
 
 	snprintf(line_buf, sizeof(line_buf), "%s", line);
-	for (tok = strtok_r(line_buf, " ", &save); tok && argc < 63; tok = strtok_r(NULL, " ", &save))
+	for (tok = strtok_r(line_buf, " ", &save); tok && argc < 63;
+	     tok = strtok_r(NULL, " ", &save))
 		argv[argc++] = tok;
 	argv[argc] = NULL;
 	return env_parse(&env, argc, argv);
@@ -55,7 +56,8 @@ static void test_durations_bad(void)
 	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
 		err[0] = 0;
 		CHECK(parse_duration(c[i].s, &ns, err, sizeof(err)) < 0, "'%s' accepted", c[i].s);
-		CHECK(strstr(err, c[i].msg), "'%s': message '%s' lacks '%s'", c[i].s, err, c[i].msg);
+		CHECK(strstr(err, c[i].msg), "'%s': message '%s' lacks '%s'", c[i].s, err,
+		      c[i].msg);
 		CHECK(!strchr(err, '\n'), "'%s': message must be one line", c[i].s);
 	}
 }
@@ -81,7 +83,8 @@ static void test_command_lines_good(void)
 	CHECK(env.max_pending == KPT_DEFAULT_PENDING && env.ringbuf_size == KPT_RINGBUF_DEFAULT,
 	      "defaults");
 
-	CHECK(!parse("kptwatch hist -i 1s -c 5 --json") && env.cmd == CMD_HIST, "hist: %s", env.err);
+	CHECK(!parse("kptwatch hist -i 1s -c 5 --json") && env.cmd == CMD_HIST, "hist: %s",
+	      env.err);
 	CHECK(env.interval_ns == 1000000000ULL && env.count == 5 && env.json, "hist values");
 
 	CHECK(!parse("kptwatch check -d 30s --max enq_to_free=10ms --max inval=500us "
@@ -93,8 +96,9 @@ static void test_command_lines_good(void)
 	      env.verbose == 2, "check options");
 
 	CHECK(!parse("kptwatch check --json -- make -j2 -C dir test"), "check cmd: %s", env.err);
-	CHECK(env.argv_cmd && !strcmp(env.argv_cmd[0], "make") && !strcmp(env.argv_cmd[1], "-j2") &&
-	      !strcmp(env.argv_cmd[4], "test") && !env.argv_cmd[5], "command argv");
+	CHECK(env.argv_cmd && !strcmp(env.argv_cmd[0], "make") &&
+	      !strcmp(env.argv_cmd[1], "-j2") && !strcmp(env.argv_cmd[4], "test") &&
+	      !env.argv_cmd[5], "command argv");
 	CHECK(env.json, "--json before --");
 
 	CHECK(!parse("kptwatch trace --ringbuf-size 5000 --max-pending 1024 --kprobes"),
@@ -105,8 +109,61 @@ static void test_command_lines_good(void)
 	CHECK(!parse("kptwatch --help") && env.help, "--help");
 	CHECK(!parse("kptwatch check --help") && env.help && env.cmd == CMD_CHECK, "check --help");
 	CHECK(!parse("kptwatch --version") && env.version, "--version");
-	CHECK(!parse("kptwatch probe --btf /tmp/vmlinux") && !strcmp(env.btf_path, "/tmp/vmlinux"),
-	      "--btf");
+	CHECK(!parse("kptwatch probe --btf /tmp/vmlinux") &&
+	      !strcmp(env.btf_path, "/tmp/vmlinux"), "--btf");
+}
+
+/* Global options before the command: "kptwatch -v probe". */
+static void test_options_before_command(void)
+{
+	CHECK(!parse("kptwatch -v probe") && env.cmd == CMD_PROBE && env.verbose == 1,
+	      "-v probe: %s", env.err);
+	CHECK(!parse("kptwatch --btf /tmp/vmlinux -v probe --json") && env.cmd == CMD_PROBE &&
+	      !strcmp(env.btf_path, "/tmp/vmlinux") && env.json && env.verbose == 1,
+	      "--btf FILE -v probe --json: %s", env.err);
+	CHECK(!parse("kptwatch --json check -d 1s") && env.cmd == CMD_CHECK && env.json &&
+	      env.duration_ns == 1000000000ULL, "--json check -d 1s: %s", env.err);
+	CHECK(!parse("kptwatch -v check -- ls -v") && env.cmd == CMD_CHECK && env.verbose == 1 &&
+	      env.argv_cmd && !strcmp(env.argv_cmd[1], "-v") && !env.argv_cmd[2],
+	      "COMMAND keeps its own options: %s", env.err);
+	CHECK(!parse("kptwatch -h check") && env.help && env.cmd == CMD_CHECK, "-h check");
+	CHECK(!parse("kptwatch check --max-pending 1048576") && env.max_pending == 1048576,
+	      "the cap itself is fine: %s", env.err);
+}
+
+static char *usage_of(enum kpt_cmd cmd)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	env_usage(f, cmd);
+	fclose(f);
+	return buf;
+}
+
+/* Each command's --help lists its own options and no others. */
+static void test_usage_per_command(void)
+{
+	char *all = usage_of(CMD_NONE), *probe = usage_of(CMD_PROBE);
+	char *hist = usage_of(CMD_HIST), *check = usage_of(CMD_CHECK);
+
+	CHECK(strstr(all, "--junit") && strstr(all, "--interval") && strstr(all, "Examples:"),
+	      "full help");
+	CHECK(!strncmp(probe, "Usage: kptwatch probe", 21) && strstr(probe, "--btf") &&
+	      !strstr(probe, "--junit") && !strstr(probe, "--duration") &&
+	      !strstr(probe, "--max-pending") && !strstr(probe, "  trace"), "probe: %s", probe);
+	CHECK(strstr(hist, "--interval") && strstr(hist, "--count") && !strstr(hist, "--junit") &&
+	      !strstr(hist, "--max METRIC"), "hist: %s", hist);
+	CHECK(!strncmp(check, "Usage: kptwatch check", 21) && strstr(check, "--junit") &&
+	      strstr(check, "--max METRIC") && !strstr(check, "--interval") &&
+	      !strstr(check, "  probe"), "check: %s", check);
+	CHECK(strstr(all, "at most\n                          1048576; ~110 bytes"),
+	      "--max-pending's bound in the help");
+	free(all);
+	free(probe);
+	free(hist);
+	free(check);
 }
 
 static void test_command_lines_bad(void)
@@ -141,7 +198,12 @@ static void test_command_lines_bad(void)
 		{ "kptwatch trace --ringbuf-size lots", "malformed size" },
 		{ "kptwatch trace --max-pending 0", "at least 1" },
 		{ "kptwatch trace --max-pending 99999999", "out of range" },
-		{ "kptwatch -v probe", "missing command" },
+		{ "kptwatch -v", "missing command" },
+		{ "kptwatch -v -- probe", "missing command" },
+		{ "kptwatch -d 1s frob", "unknown command 'frob'" },
+		{ "kptwatch -d 5s probe", "-d does not apply to 'probe'" },
+		{ "kptwatch check --max-pending 16777216", "at most 1048576" },
+		{ "kptwatch check --max-pending 1048577", "kernel memory" },
 	};
 
 	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
@@ -157,8 +219,8 @@ static void test_metric_names(void)
 	CHECK(metric_by_name("enq_to_drain") == KPT_M_ENQ_TO_DRAIN, "enq_to_drain");
 	CHECK(metric_by_name("inval") == KPT_M_INVAL_DUR, "inval");
 	CHECK(metric_by_name("drain") == KPT_M_DRAIN_DUR, "drain");
-	CHECK(metric_by_name("pending_depth") == KPT_M_PENDING_DEPTH && !metric_is_ns(KPT_M_PENDING_DEPTH),
-	      "pending_depth is a count");
+	CHECK(metric_by_name("pending_depth") == KPT_M_PENDING_DEPTH &&
+	      !metric_is_ns(KPT_M_PENDING_DEPTH), "pending_depth is a count");
 	CHECK(metric_by_name("nope") < 0, "unknown metric");
 }
 
@@ -168,7 +230,8 @@ static void test_usage_fits(void)
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 
-	env_usage(f, CMD_NONE);
+	for (int c = CMD_NONE; c <= CMD_CHECK; c++)
+		env_usage(f, c);
 	fclose(f);
 	CHECK(strstr(buf, "Examples:") && strstr(buf, "kptwatch check"), "help has examples");
 	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
@@ -183,6 +246,8 @@ int main(void)
 	RUN(test_sizes);
 	RUN(test_command_lines_good);
 	RUN(test_command_lines_bad);
+	RUN(test_options_before_command);
+	RUN(test_usage_per_command);
 	RUN(test_metric_names);
 	RUN(test_usage_fits);
 	return unit_done();
