@@ -32,6 +32,9 @@ struct run_result {
 	bool cmd_ran;
 	int cmd_status;			/* waitpid() status */
 	int cmd_errno;			/* exec failed: errno, 0 otherwise */
+	/* map reads that failed (read_failed): their figures read as zeros */
+	int read_errors;
+	char read_error[96];		/* the first: "counters: Bad file descriptor" */
 };
 
 enum reason_kind { R_FAIL, R_INCOMPLETE, R_NOTE };

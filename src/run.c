@@ -42,7 +42,8 @@ static int handle_event(void *ctx, void *data, size_t size)
 		return 0;
 	viol = e->type == KPT_EV_VIOLATION || e->type == KPT_EV_RANGE_VIOLATION;
 	if (viol)
-		nips = read_stack(r->maps.stacks, e->stack_id, ips);
+		nips = read_failed(rr, "stack", read_stack(r->maps.stacks, e->stack_id, ips));
+	nips = nips < 0 ? 0 : nips;
 	if (viol && rr->nviols < KPT_MAX_VIOL) {
 		struct viol *v = &rr->viols[rr->nviols++];
 
@@ -73,8 +74,8 @@ int run_open(struct run *r)
 
 static void read_results(struct run *r)
 {
-	read_counters(r->maps.counters, r->rr->counters);
-	read_hists(r->maps.hists, r->rr->hists);
+	read_failed(r->rr, "counters", read_counters(r->maps.counters, r->rr->counters));
+	read_failed(r->rr, "histograms", read_hists(r->maps.hists, r->rr->hists));
 }
 
 static void print_interval(struct run *r, FILE *json, __u64 t)
@@ -191,7 +192,8 @@ void run_collect(struct run *r)
 	ring_buffer__consume(r->rb);
 	rr->elapsed_ns = now_ns() - r->start;
 	read_results(r);
-	read_pending(r->maps.pending, now_ns(), r->env->max_pending_age_ns, rr);
+	read_failed(rr, "pending pages", read_pending(r->maps.pending, now_ns(),
+						     r->env->max_pending_age_ns, rr));
 }
 
 static int report_trace(struct run *r)

@@ -145,6 +145,11 @@ int verdict_compute(const struct env *env, const struct plan *p,
 		    "that did not decode to a pfn: pages went untracked",
 		    (unsigned long long)c[KPT_C_WALK_TRUNC]);
 	}
+	if (rr->read_errors) {
+		incomplete = true;
+		add(v, R_INCOMPLETE, "%d map read(s) failed, the first %s: figures missing",
+		    rr->read_errors, rr->read_error);
+	}
 	if (p && p->layout.src == LAYOUT_UNKNOWN) {
 		incomplete = true;
 		add(v, R_INCOMPLETE, "memory layout unknown: %s", p->layout.why);

@@ -84,7 +84,45 @@ static void test_stack_none(void)
 	__u64 ips[KPT_STACK_DEPTH];
 
 	CHECK(read_stack(-1, -2, ips) == 0, "no stack id: nothing");
-	CHECK(read_stack(-1, 5, ips) == 0, "bad fd: nothing");
+}
+
+/*
+ * A read that fails must say so: zeros from a map that could not be read
+ * look like a clean run. A bad fd stands for any failing read.
+ */
+static void test_read_errors(void)
+{
+	struct run_result *rr = calloc(1, sizeof(*rr));
+	struct kpt_hist *h = calloc(KPT_M_MAX, sizeof(*h));
+	__u64 c[KPT_C_MAX], ips[KPT_STACK_DEPTH];
+	int fd = bpf_map_create(BPF_MAP_TYPE_HASH, "kpt_t_pend", 8, sizeof(struct kpt_pending),
+				16, NULL);
+	int err;
+
+	memset(c, 0xff, sizeof(c));
+	CHECK((err = read_counters(-1, c)) == -EBADF, "counters on a bad fd: %d", err);
+	CHECK(!c[0] && !c[KPT_C_MAX - 1], "what was not read is zero");
+	CHECK((err = read_hists(-1, h)) == -EBADF, "hists on a bad fd: %d", err);
+	CHECK((err = read_pending(-1, now_ns(), 0, rr)) == -EBADF, "pending walk on a bad fd: %d",
+	      err);
+	CHECK((err = read_stack(-1, 5, ips)) == -EBADF, "stack on a bad fd: %d", err);
+	/* an empty map is a finished walk, not an error */
+	CHECK(fd >= 0 && !read_pending(fd, now_ns(), 0, rr) && !rr->pending, "empty pending map");
+	close(fd);
+	/* a stack map without that id: the stack is lost, and that is said */
+	fd = bpf_map_create(BPF_MAP_TYPE_STACK_TRACE, "kpt_t_stk", 4, sizeof(ips), 16, NULL);
+	CHECK(fd >= 0 && (err = read_stack(fd, 5, ips)) == -ENOENT, "stack id not found: %d", err);
+
+	CHECK(read_failed(rr, "counters", 0) == 0 && !rr->read_errors, "success records nothing");
+	CHECK(read_failed(rr, "counters", -EBADF) == -EBADF && rr->read_errors == 1 &&
+	      !strcmp(rr->read_error, "counters: Bad file descriptor"), "recorded: %d %s",
+	      rr->read_errors, rr->read_error);
+	read_failed(rr, "stack", -ENOENT);
+	CHECK(rr->read_errors == 2 && strstr(rr->read_error, "counters"), "the first is kept: %s",
+	      rr->read_error);
+	close(fd);
+	free(h);
+	free(rr);
 }
 
 int main(void)
@@ -102,5 +140,6 @@ int main(void)
 	RUN(test_hists);
 	RUN(test_pending);
 	RUN(test_stack_none);
+	RUN(test_read_errors);
 	return unit_done();
 }

@@ -87,6 +87,20 @@ static void test_incomplete(void)
 	CHECK(run() == EXIT_CLEAN, "layout from System.map: %d", v.code);
 }
 
+/* A map that could not be read gives zeros, and zeros look clean. */
+static void test_read_error(void)
+{
+	reset();
+	rr.counters[KPT_C_QUEUED] = rr.counters[KPT_C_FREED_OK] = 10;
+	rr.read_errors = 2;
+	snprintf(rr.read_error, sizeof(rr.read_error), "counters: Bad file descriptor");
+	CHECK(run() == EXIT_INCOMPLETE &&
+	      has(R_INCOMPLETE, "2 map read(s) failed, the first counters: Bad file descriptor"),
+	      "read error: %d %s", v.code, v.n ? v.r[0].text : "");
+	rr.counters[KPT_C_VIOLATION] = 1;
+	CHECK(run() == EXIT_FAIL, "a violation read before still fails: %d", v.code);
+}
+
 static void test_precedence(void)
 {
 	reset();
@@ -171,6 +185,7 @@ int main(void)
 	RUN(test_clean);
 	RUN(test_violation);
 	RUN(test_incomplete);
+	RUN(test_read_error);
 	RUN(test_precedence);
 	RUN(test_limits);
 	RUN(test_pending);
