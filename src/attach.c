@@ -23,6 +23,8 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "attach.h"
+#include "maps.h"
+#include "report.h"
 
 #ifndef ENOTSUPP
 #define ENOTSUPP 524
@@ -127,14 +129,17 @@ int plan_input_probe(struct plan_input *in, const char *btf_path, bool force_kpr
 	if (target > 0)
 		in->fentry_err = probe_tracing(BPF_TRACE_FENTRY, target);
 	if (verbose)
-		fprintf(stderr, "kptwatch: fentry probe on %s: %s\n", target > 0 ? name : "(no target)",
-			target > 0 ? (in->fentry_err ? strerror(-in->fentry_err) : "ok") : "skipped");
+		fprintf(stderr, "kptwatch: fentry probe on %s: %s\n",
+			target > 0 ? name : "(no target)",
+			target <= 0 ? "skipped" :
+			in->fentry_err ? strerror(-in->fentry_err) : "ok");
 	target = btf__find_by_name_kind(kbtf, "btf_trace_mm_page_free", BTF_KIND_TYPEDEF);
 	if (target > 0)
 		in->tp_btf_err = probe_tracing(BPF_TRACE_RAW_TP, target);
 	if (verbose)
 		fprintf(stderr, "kptwatch: tp_btf probe on mm_page_free: %s\n",
-			target > 0 ? (in->tp_btf_err ? strerror(-in->tp_btf_err) : "ok") : "no type");
+			target <= 0 ? "no type" :
+			in->tp_btf_err ? strerror(-in->tp_btf_err) : "ok");
 out:
 	if (btf != kbtf)
 		btf__free(btf);
@@ -180,22 +185,42 @@ void attach_setup(struct bpf_object *obj, const struct plan *p)
 	load(obj, "raw_tp", "page_free", p->pts[PP_PAGE_FREE].method != METH_MISSING, NULL);
 }
 
-int plan_demote(struct plan *p, const char *name, int err)
-{
-	static const char *const kinds[] = { "fentry_", "fexit_", "kprobe_", "kretprobe_",
-					     "tp_btf_", "raw_tp_" };
-	char e[64], why[160];
-	size_t k, n = 0;
-	int i;
+/* Program names are KIND_SUFFIX, SUFFIX a plan point's prog. */
+static const char *const kinds[] = { "fentry_", "fexit_", "kprobe_", "kretprobe_", "tp_btf_",
+				     "raw_tp_" };
+#define NKINDS	(sizeof(kinds) / sizeof(kinds[0]))
 
-	for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
+/* The kinds index of name's prefix, NKINDS for none; *point the point, or -1. */
+static size_t prog_kind(const struct plan *p, const char *name, int *point)
+{
+	size_t k, n = 0;
+
+	*point = -1;
+	for (k = 0; k < NKINDS; k++)
 		if (!strncmp(name, kinds[k], (n = strlen(kinds[k]))))
 			break;
-	if (k == sizeof(kinds) / sizeof(kinds[0]))
-		return -1;
-	for (i = 0; i < PP_MAX && strcmp(p->pts[i].prog, name + n); i++)
-		;
-	if (i == PP_MAX)
+	for (int i = 0; k < NKINDS && i < PP_MAX; i++)
+		if (p->pts[i].prog && !strcmp(p->pts[i].prog, name + n))
+			*point = i;
+	return k;
+}
+
+int prog_point(const struct plan *p, const char *name)
+{
+	int i;
+
+	prog_kind(p, name, &i);
+	return i;
+}
+
+int plan_demote(struct plan *p, const char *name, int err)
+{
+	char e[64], why[160];
+	size_t k;
+	int i;
+
+	k = prog_kind(p, name, &i);
+	if (i < 0)
 		return -1;
 	plan_errstr(err, e, sizeof(e));
 	snprintf(why, sizeof(why), "%s did not load: %s", name, e);
@@ -234,7 +259,8 @@ int attach_nprogs(struct bpf_object *obj)
 	return n;
 }
 
-static int add_link(struct attach_state *st, struct bpf_link *l)
+static int add_link(struct attach_state *st, struct bpf_link *l, const struct bpf_program *pg,
+		    const char *sym)
 {
 	int err = libbpf_get_error(l);
 
@@ -244,6 +270,8 @@ static int add_link(struct attach_state *st, struct bpf_link *l)
 		bpf_link__destroy(l);
 		return -E2BIG;
 	}
+	st->progs[st->nlinks] = pg;
+	st->syms[st->nlinks] = sym;
 	st->links[st->nlinks++] = l;
 	return 0;
 }
@@ -252,7 +280,7 @@ static int attach_prog(struct attach_state *st, struct bpf_program *pg)
 {
 	if (!pg || !bpf_program__autoload(pg))
 		return -ENOENT;
-	return add_link(st, bpf_program__attach(pg));
+	return add_link(st, bpf_program__attach(pg), pg, NULL);
 }
 
 /* The kprobe (and kretprobe) of a point on one kallsyms name, or neither. */
@@ -263,11 +291,15 @@ static int attach_kprobe_on(struct bpf_object *obj, const struct plan_point *pt,
 	struct bpf_program *ent = prog(obj, "kprobe", pt->prog);
 	int err;
 
-	if (!ent || !bpf_program__autoload(ent) || (pt->paired && (!ret || !bpf_program__autoload(ret))))
+	if (!ent || !bpf_program__autoload(ent) ||
+	    (pt->paired && (!ret || !bpf_program__autoload(ret))))
 		return -ENOENT;
-	if (pt->paired && (err = add_link(st, bpf_program__attach_kprobe(ret, true, sym))))
-		return err;
-	err = add_link(st, bpf_program__attach_kprobe(ent, false, sym));
+	if (pt->paired) {
+		err = add_link(st, bpf_program__attach_kprobe(ret, true, sym), ret, sym);
+		if (err)
+			return err;
+	}
+	err = add_link(st, bpf_program__attach_kprobe(ent, false, sym), ent, sym);
 	if (err && pt->paired)
 		bpf_link__destroy(st->links[--st->nlinks]);
 	return err;
@@ -352,8 +384,8 @@ int attach_plan(struct bpf_object *obj, struct plan *p, struct attach_state *st,
 				if (pt->nclones && p->kprobes && !pt->no_twin)
 					attach_clones(obj, pt, NULL, st);
 				else if (pt->nclones && !pt->partial)
-					plan_partial(pt, "calls to %d clone(s) unseen: the kprobe did not load",
-						     pt->nclones);
+					plan_partial(pt, "calls to %d clone(s) unseen: the kprobe "
+						     "did not load", pt->nclones);
 				break;
 			}
 			snprintf(pt->why, sizeof(pt->why), "fentry attach: %s; kprobe used",
@@ -384,4 +416,149 @@ void attach_destroy(struct attach_state *st)
 {
 	while (st->nlinks > 0)
 		bpf_link__destroy(st->links[--st->nlinks]);
+}
+
+/* The member called name of struct or union id, anonymous members searched too; 0: none. */
+static __u32 btf_member_type(const struct btf *btf, __u32 id, const char *name)
+{
+	const struct btf_type *t = btf__type_by_id(btf, btf__resolve_type(btf, id));
+	const struct btf_member *m;
+
+	if (!t || !btf_is_composite(t))
+		return 0;
+	m = btf_members(t);
+	for (int i = 0; i < btf_vlen(t); i++, m++) {
+		const char *n = btf__name_by_offset(btf, m->name_off);
+		__u32 in;
+
+		if (n && *n && !strcmp(n, name))
+			return m->type;
+		if ((!n || !*n) && (in = btf_member_type(btf, m->type, name)))
+			return in;
+	}
+	return 0;
+}
+
+/*
+ * perf_event.kprobe.missed of struct bpf_link_info came with 6.7 ("bpf: Add
+ * missed value to kprobe perf link info", with the count of kprobe runs
+ * skipped for bpf_prog_active in recursion_misses, "bpf: Count missed stats
+ * in trace_call_bpf"). An older kernel leaves the field zero: no misses and
+ * no way to know look the same, so ask its BTF whether the field exists.
+ */
+bool kprobe_missed_readable(const struct btf *btf)
+{
+	__s32 id = btf ? btf__find_by_name_kind(btf, "bpf_link_info", BTF_KIND_STRUCT) : -1;
+	__u32 pe, kp;
+
+	if (id <= 0)
+		return false;
+	pe = btf_member_type(btf, id, "perf_event");
+	kp = pe ? btf_member_type(btf, pe, "kprobe") : 0;
+	return kp && btf_member_type(btf, kp, "missed");
+}
+
+/*
+ * struct bpf_link_info as of 6.7 for the one member read here: the UAPI
+ * headers of libbpf 1.1's Debian (Linux 6.1) lack perf_event. The union
+ * is padded to 6.12's size; the kernel takes a longer struct as long as
+ * the tail it does not know is zero.
+ */
+struct kpt_link_info {
+	__u32 type;
+	__u32 id;
+	__u32 prog_id;
+	__u32 :32;
+	union {
+		struct {
+			__u32 type;		/* enum bpf_perf_event_type */
+			__u32 :32;
+			struct {
+				__u64 func_name;
+				__u32 name_len;
+				__u32 offset;
+				__u64 addr;
+				__u64 missed;
+				__u64 cookie;
+			} kprobe;
+		} perf_event;
+		__u64 pad[6];
+	};
+};
+
+#define KPT_PERF_EVENT_KPROBE		3	/* BPF_PERF_EVENT_KPROBE */
+#define KPT_PERF_EVENT_KRETPROBE	4
+
+static void add_miss(struct run_result *rr, const char *prog, const char *sym, int point,
+		     __u64 recursion, __u64 kprobe)
+{
+	struct prog_misses *m;
+
+	if (rr->nmisses++ >= KPT_MAX_MISSES)
+		return;
+	m = &rr->misses[rr->nmisses - 1];
+	snprintf(m->prog, sizeof(m->prog), "%s%s%s", prog, sym ? " on " : "", sym ? sym : "");
+	m->point = point;
+	m->recursion = recursion;
+	m->kprobe = kprobe;
+}
+
+int read_prog_misses(struct bpf_object *obj, const struct attach_state *st,
+		     const struct plan *p, struct run_result *rr)
+{
+	struct btf *kbtf = btf__load_vmlinux_btf();
+	bool readable = kprobe_missed_readable(kbtf);
+	struct bpf_program *pg;
+	int err = 0;
+
+	btf__free(kbtf);
+	rr->nmisses = 0;
+	memset(rr->kprobe_unread, 0, sizeof(rr->kprobe_unread));
+	/* recursion misses: every loaded program, whatever its attach type */
+	bpf_object__for_each_program(pg, obj) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(pg), e;
+
+		if (fd < 0)
+			continue;
+		e = bpf_obj_get_info_by_fd(fd, &info, &len);
+		if (e) {
+			err = err ? err : e;
+			read_failed(rr, bpf_program__name(pg), e);
+			continue;
+		}
+		if (info.recursion_misses)
+			add_miss(rr, bpf_program__name(pg), NULL,
+				 prog_point(p, bpf_program__name(pg)), info.recursion_misses, 0);
+	}
+	/* kprobe misses: a kprobe's own count (another kprobe running on that
+	 * CPU, a kretprobe out of instances), per link */
+	for (int i = 0; i < st->nlinks; i++) {
+		const char *name = st->progs[i] ? bpf_program__name(st->progs[i]) : "";
+		struct kpt_link_info info = {};
+		__u32 len = sizeof(info);
+		int point;
+		size_t k = prog_kind(p, name, &point);
+		int e;
+
+		if (k != 2 && k != 3)		/* kprobe_, kretprobe_ */
+			continue;
+		if (!readable) {
+			if (point >= 0)
+				rr->kprobe_unread[point] = true;
+			continue;
+		}
+		e = bpf_obj_get_info_by_fd(bpf_link__fd(st->links[i]), &info, &len);
+		if (e || (info.perf_event.type != KPT_PERF_EVENT_KPROBE &&
+			  info.perf_event.type != KPT_PERF_EVENT_KRETPROBE)) {
+			/* a kprobe made through tracefs has no BPF link to ask */
+			if (point >= 0)
+				rr->kprobe_unread[point] = true;
+			continue;
+		}
+		if (info.perf_event.kprobe.missed)
+			add_miss(rr, name, st->syms[i], point, 0, info.perf_event.kprobe.missed);
+	}
+	return err;
 }

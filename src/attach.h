@@ -19,6 +19,9 @@ struct btf;
 
 struct attach_state {
 	struct bpf_link *links[KPT_MAX_LINKS];
+	/* each link's program and, for a kprobe, the symbol it is on */
+	const struct bpf_program *progs[KPT_MAX_LINKS];
+	const char *syms[KPT_MAX_LINKS];
 	int nlinks;
 };
 
@@ -52,6 +55,22 @@ int attach_nprogs(struct bpf_object *obj);
  */
 int attach_plan(struct bpf_object *obj, struct plan *p, struct attach_state *st, int verbose);
 void attach_destroy(struct attach_state *st);
+
+struct run_result;
+/*
+ * The runs the kernel skipped: bpf_prog_info.recursion_misses of every
+ * loaded program, and the missed hits of each kprobe and kretprobe link
+ * (perf link info, Linux 6.7). Fills rr->misses; a point whose kprobes'
+ * misses this kernel cannot give is marked in rr->kprobe_unread. Call it
+ * before attach_destroy: a kprobe's count goes with its link. Returns 0,
+ * or the first -errno (also recorded with read_failed).
+ */
+int read_prog_misses(struct bpf_object *obj, const struct attach_state *st,
+		     const struct plan *p, struct run_result *rr);
+/* Can this kernel give a kprobe link's missed count? From its BTF. */
+bool kprobe_missed_readable(const struct btf *btf);
+/* The plan point a program name ("fexit_inval") serves, or -1. */
+int prog_point(const struct plan *p, const char *prog_name);
 
 /* True for load or attach errors that mean "this kernel refuses fentry". */
 bool fentry_refused(int err);

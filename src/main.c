@@ -233,6 +233,8 @@ int main(int argc, char **argv)
 	r.maps = run_maps(skel);
 	if (run_open(&r) || run_loop(&r))
 		goto cleanup;
+	/* a kprobe's missed count goes with its link: read before detaching */
+	read_prog_misses(skel->obj, &st, &plan, &rr);
 	/* detach first, so the maps stand still while they are read */
 	attach_destroy(&st);
 	run_collect(&r);

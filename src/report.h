@@ -11,6 +11,16 @@
 #include "names.h"
 
 #define KPT_MAX_VIOL	64	/* violations kept with their stacks */
+#define KPT_MAX_MISSES	16	/* programs with skipped runs, kept by name */
+
+/* A BPF program the kernel skipped: its events are lost. */
+struct prog_misses {
+	/* "fexit_inval", "kprobe_free_pagetable on free_pagetable.constprop.0" */
+	char prog[96];
+	int point;		/* the PP_* it serves, -1: none known */
+	__u64 recursion;	/* bpf_prog_info.recursion_misses */
+	__u64 kprobe;		/* the kprobe's or kretprobe's missed hits */
+};
 
 struct viol {
 	struct kpt_event ev;
@@ -32,6 +42,10 @@ struct run_result {
 	bool cmd_ran;
 	int cmd_status;			/* waitpid() status */
 	int cmd_errno;			/* exec failed: errno, 0 otherwise */
+	/* BPF runs the kernel skipped (read_prog_misses) */
+	struct prog_misses misses[KPT_MAX_MISSES];
+	int nmisses;			/* programs with misses, even past the array */
+	bool kprobe_unread[PP_MAX];	/* kprobes on it whose misses the kernel hides */
 	/* map reads that failed (read_failed): their figures read as zeros */
 	int read_errors;
 	char read_error[96];		/* the first: "counters: Bad file descriptor" */

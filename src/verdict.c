@@ -106,18 +106,20 @@ int verdict_compute(const struct env *env, const struct plan *p,
 		 * ignored the signal): unfinished, not failed.
 		 */
 		bool ours = rr->interrupted && WIFSIGNALED(rr->cmd_status) &&
-			    (WTERMSIG(rr->cmd_status) == SIGINT || WTERMSIG(rr->cmd_status) == SIGTERM ||
+			    (WTERMSIG(rr->cmd_status) == SIGINT ||
+			     WTERMSIG(rr->cmd_status) == SIGTERM ||
 			     WTERMSIG(rr->cmd_status) == SIGKILL);
 
 		fail |= !ours;
 		incomplete |= ours;
-		add(v, ours ? R_INCOMPLETE : R_FAIL, "command %s%s", cmd_status_str(rr, st, sizeof(st)),
-		    ours ? " (interrupted)" : "");
+		add(v, ours ? R_INCOMPLETE : R_FAIL, "command %s%s",
+		    cmd_status_str(rr, st, sizeof(st)), ours ? " (interrupted)" : "");
 	}
 	/* with -d or a command, an early end leaves the run unfinished */
 	if (rr->interrupted && (env->duration_ns || env->argv_cmd) && !cmd_failed(rr)) {
 		incomplete = true;
-		add(v, R_INCOMPLETE, "interrupted after %s", fmt_value(a, sizeof(a), rr->elapsed_ns, true));
+		add(v, R_INCOMPLETE, "interrupted after %s",
+		    fmt_value(a, sizeof(a), rr->elapsed_ns, true));
 	}
 	if (c[KPT_C_MAP_FULL]) {
 		incomplete = true;
@@ -144,6 +146,43 @@ int verdict_compute(const struct env *env, const struct plan *p,
 		add(v, R_INCOMPLETE, "%llu page list or table walk(s) stopped early, or page(s) "
 		    "that did not decode to a pfn: pages went untracked",
 		    (unsigned long long)c[KPT_C_WALK_TRUNC]);
+	}
+	/*
+	 * A skipped run of a program the verdict depends on loses an event: a
+	 * hand-over (the page goes untracked: a false clean) or a flush's
+	 * return (a false violation). Only the drain's programs feed figures
+	 * alone. A program no point claims is taken as one that matters.
+	 */
+	for (int i = 0; i < rr->nmisses && i < KPT_MAX_MISSES; i++) {
+		const struct prog_misses *m = &rr->misses[i];
+		bool matters = !p || m->point < 0 || m->point >= PP_MAX ||
+			       p->pts[m->point].critical;
+
+		incomplete |= matters;
+		add(v, matters ? R_INCOMPLETE : R_NOTE, "%s: the kernel skipped %llu run(s)%s%s: "
+		    "its events are lost", m->prog,
+		    (unsigned long long)(m->recursion + m->kprobe),
+		    m->recursion ? " (recursion misses)" : "", m->kprobe ? " (kprobe misses)" : "");
+	}
+	if (rr->nmisses > KPT_MAX_MISSES) {
+		incomplete = true;
+		add(v, R_INCOMPLETE, "%d more program(s) with skipped runs",
+		    rr->nmisses - KPT_MAX_MISSES);
+	}
+	/*
+	 * Before 6.7 the kernel counts no kprobe misses (nor the kprobe runs
+	 * it skips while another BPF program runs on the CPU): a kprobe on a
+	 * point the verdict depends on may have lost events nobody can see.
+	 */
+	for (int i = 0; i < PP_MAX; i++) {
+		bool matters = !p || p->pts[i].critical;
+
+		if (!rr->kprobe_unread[i])
+			continue;
+		incomplete |= matters;
+		add(v, matters ? R_INCOMPLETE : R_NOTE, "kprobe misses: not readable on this "
+		    "kernel (Linux 6.7 counts them): skipped runs at %s go unseen",
+		    p ? p->pts[i].func : "a watched point");
 	}
 	if (rr->read_errors) {
 		incomplete = true;

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The check verdict: exit codes and their precedence. */
 #include <signal.h>
+#include <bpf/btf.h>
+#include "attach.h"
 #include "report.h"
 #include "unit.h"
 
@@ -85,6 +87,108 @@ static void test_incomplete(void)
 	      "unknown layout: %d", v.code);
 	plan.layout.src = LAYOUT_SYSTEM_MAP;
 	CHECK(run() == EXIT_CLEAN, "layout from System.map: %d", v.code);
+}
+
+/*
+ * A run the kernel skipped is an event lost: on a point the verdict needs,
+ * the run is incomplete, and the program and count are named.
+ */
+static void test_misses(void)
+{
+	reset();
+	plan.pts[PP_INVAL] = (struct plan_point){ .func = "iommu_sva_invalidate_kva_range",
+		.prog = "inval", .critical = true, .method = METH_FENTRY };
+	plan.pts[PP_WORK_FUNC] = (struct plan_point){ .func = "kernel_pgtable_work_func",
+		.prog = "work_func", .needed = true, .method = METH_FENTRY };
+	plan.pts[PP_FREE_PAGETABLE] = (struct plan_point){ .func = "free_pagetable",
+		.prog = "free_pagetable", .critical = true, .method = METH_KPROBE };
+	rr.counters[KPT_C_QUEUED] = rr.counters[KPT_C_FREED_OK] = 10;
+	CHECK(prog_point(&plan, "fexit_inval") == PP_INVAL &&
+	      prog_point(&plan, "kretprobe_free_pagetable") == PP_FREE_PAGETABLE &&
+	      prog_point(&plan, "layout_read") == -1 && prog_point(&plan, "fentry_nope") == -1,
+	      "programs to points");
+
+	rr.nmisses = 1;
+	rr.misses[0] = (struct prog_misses){ .prog = "fexit_inval", .point = PP_INVAL,
+					     .recursion = 3 };
+	CHECK(run() == EXIT_INCOMPLETE &&
+	      has(R_INCOMPLETE, "fexit_inval: the kernel skipped 3 run(s) (recursion misses)"),
+	      "recursion misses on the flush: %d %s", v.code, v.n ? v.r[0].text : "");
+
+	rr.misses[0] = (struct prog_misses){ .prog = "kretprobe_free_pagetable on free_pagetable.constprop.0",
+					     .point = PP_FREE_PAGETABLE, .kprobe = 7 };
+	CHECK(run() == EXIT_INCOMPLETE &&
+	      has(R_INCOMPLETE, "free_pagetable.constprop.0: the kernel skipped 7 run(s) (kprobe misses)"),
+	      "kprobe misses: %d %s", v.code, v.n ? v.r[0].text : "");
+
+	/* the drain feeds latency figures only: a note */
+	rr.misses[0] = (struct prog_misses){ .prog = "fentry_work_func", .point = PP_WORK_FUNC,
+					     .recursion = 1 };
+	CHECK(run() == EXIT_CLEAN && has(R_NOTE, "fentry_work_func"), "drain misses: %d", v.code);
+
+	/* a program no point claims is taken as one that matters */
+	rr.misses[0] = (struct prog_misses){ .prog = "fentry_pte_alloc_kernel", .point = -1,
+					     .recursion = 1 };
+	CHECK(run() == EXIT_INCOMPLETE, "unknown program: %d", v.code);
+
+	/* a violation seen is still a failure */
+	rr.counters[KPT_C_VIOLATION] = 1;
+	CHECK(run() == EXIT_FAIL && has(R_INCOMPLETE, "skipped"), "violation and misses: %d", v.code);
+
+	/* a kernel that hides kprobe misses: a kprobe on a critical point cannot be trusted */
+	reset();
+	plan.pts[PP_FREE_PAGETABLE] = (struct plan_point){ .func = "free_pagetable",
+		.prog = "free_pagetable", .critical = true, .method = METH_KPROBE };
+	rr.kprobe_unread[PP_FREE_PAGETABLE] = true;
+	CHECK(run() == EXIT_INCOMPLETE &&
+	      has(R_INCOMPLETE, "kprobe misses: not readable on this kernel") &&
+	      has(R_INCOMPLETE, "free_pagetable"), "unreadable: %d %s", v.code,
+	      v.n ? v.r[0].text : "");
+	plan.pts[PP_FREE_PAGETABLE].critical = false;
+	CHECK(run() == EXIT_CLEAN && has(R_NOTE, "kprobe misses: not readable"),
+	      "unreadable, not critical: %d", v.code);
+}
+
+/*
+ * bpf_link_info's perf_event.kprobe.missed exists from 6.7 on: a struct
+ * shaped like the kernel's, with anonymous unions, with and without it.
+ */
+static struct btf *link_info_btf(bool missed)
+{
+	struct btf *b = btf__new_empty();
+	int u32 = btf__add_int(b, "__u32", 4, 0), u64 = btf__add_int(b, "__u64", 8, 0);
+	int kp = btf__add_struct(b, NULL, missed ? 16 : 8), pe, un, in, li;
+
+	btf__add_field(b, "addr", u64, 0, 0);
+	if (missed)
+		btf__add_field(b, "missed", u64, 64, 0);
+	un = btf__add_union(b, NULL, 16);
+	btf__add_field(b, "kprobe", kp, 0, 0);
+	pe = btf__add_struct(b, NULL, 24);
+	btf__add_field(b, "type", u32, 0, 0);
+	btf__add_field(b, NULL, un, 64, 0);
+	in = btf__add_union(b, NULL, 24);
+	btf__add_field(b, "perf_event", pe, 0, 0);
+	li = btf__add_struct(b, "bpf_link_info", 40);
+	btf__add_field(b, "type", u32, 0, 0);
+	btf__add_field(b, NULL, in, 128, 0);
+	CHECK(li > 0, "btf built");
+	return b;
+}
+
+static void test_kprobe_missed_btf(void)
+{
+	struct btf *b = link_info_btf(true);
+
+	CHECK(kprobe_missed_readable(b), "6.7 layout: readable");
+	btf__free(b);
+	b = link_info_btf(false);
+	CHECK(!kprobe_missed_readable(b), "6.6 layout: not readable");
+	btf__free(b);
+	b = btf__new_empty();
+	CHECK(!kprobe_missed_readable(b), "no bpf_link_info at all");
+	btf__free(b);
+	CHECK(!kprobe_missed_readable(NULL), "no BTF");
 }
 
 /* A map that could not be read gives zeros, and zeros look clean. */
@@ -186,6 +290,8 @@ int main(void)
 	RUN(test_violation);
 	RUN(test_incomplete);
 	RUN(test_read_error);
+	RUN(test_misses);
+	RUN(test_kprobe_missed_btf);
 	RUN(test_precedence);
 	RUN(test_limits);
 	RUN(test_pending);
