@@ -69,6 +69,11 @@ $(BUILD)/link-flags: FORCE | $(BUILD)
 $(BUILD)/kptwatch: $(OBJS) $(BUILD)/link-flags
 	$(CC) $(LDFLAGS) -o $@ $(OBJS) $(LIBS)
 
+# kptwatch with its test hooks compiled in, for tests/unit/test_cli.sh only
+$(BUILD)/kptwatch-test: $(SRCS) $(wildcard src/*.h) $(wildcard include/*.h) $(SKELS) \
+			$(BUILD)/link-flags
+	$(CC) $(CFLAGS) -DKPT_TEST_HOOKS $(LDFLAGS) -o $@ $(SRCS) $(LIBS)
+
 $(BUILD)/unit/%: tests/unit/%.c $(LIB_OBJS) $(wildcard tests/unit/*.h) | $(BUILD)/unit
 	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(LIB_OBJS) $(LIBS)
 
@@ -77,7 +82,7 @@ $(BUILD)/test_bpf: $(BPFT_SRCS) $(wildcard tests/bpf/*.h) $(SKELS)
 
 check: check-unit check-bpf
 
-check-unit: $(UNIT_BINS) $(BUILD)/kptwatch
+check-unit: $(UNIT_BINS) $(BUILD)/kptwatch $(BUILD)/kptwatch-test
 	tests/unit/run.sh $(UNIT_BINS)
 
 check-bpf: $(BUILD)/test_bpf

@@ -54,17 +54,14 @@ static void jcase_add(struct jcase *cases, int *n, const char *name, enum reason
 	}
 }
 
-int out_junit(const char *path, const struct env *env, const struct plan *p,
+int out_junit(FILE *f, const struct env *env, const struct plan *p,
 	      const struct run_result *rr, const struct verdict *v, const struct ksyms *ks)
 {
 	struct jcase cases[4 + KPT_LAT_METRICS + 2];
 	int n = 0, failures = 0;
 	char name[48], needle[48];
 	double t = rr->elapsed_ns / 1e9;
-	FILE *f = fopen(path, "w");
 
-	if (!f)
-		return -1;
 	jcase_add(cases, &n, "no_violation", R_FAIL, v, "before an IOMMU flush");
 	jcase_add(cases, &n, "no_range_violation", R_FAIL, v, "ranges not covering");
 	jcase_add(cases, &n, "complete", R_INCOMPLETE, v, NULL);
@@ -144,5 +141,5 @@ int out_junit(const char *path, const struct env *env, const struct plan *p,
 		fputc('\n', f);
 	}
 	fprintf(f, "verdict: %s</system-out>\n  </testsuite>\n</testsuites>\n", verdict_name(v->code));
-	return fclose(f) ? -1 : 0;
+	return fflush(f) || ferror(f) ? -1 : 0;
 }

@@ -15,6 +15,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <bpf/bpf.h>
@@ -128,6 +130,99 @@ static struct run_maps run_maps(struct kptwatch_bpf *skel)
 	};
 }
 
+/*
+ * The run loop's tests need a kernel where something attaches, and the
+ * build host attaches only the page-free tracepoint. build/kptwatch-test,
+ * built with KPT_TEST_HOOKS for tests/unit/test_cli.sh only, then runs
+ * with whatever attached when KPTWATCH_TEST_UNUSABLE is set: the verdict
+ * is incomplete (3) at best. The shipped binary has no such switch.
+ */
+#ifdef KPT_TEST_HOOKS
+#define test_unusable()	(getenv("KPTWATCH_TEST_UNUSABLE") != NULL)
+#else
+#define test_unusable()	false
+#endif
+
+/* Why --btf FILE could not be used, in one line. */
+static void btf_error(const char *path, int err)
+{
+	struct stat sb;
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0) {
+		fprintf(stderr, "kptwatch: --btf %s: %s\n", path, strerror(errno));
+		return;
+	}
+	if (fstat(fd, &sb) || !S_ISREG(sb.st_mode))
+		fprintf(stderr, "kptwatch: --btf %s: not a regular file\n", path);
+	else if (err == -ENOMEM)
+		fprintf(stderr, "kptwatch: --btf %s: %s\n", path, strerror(-err));
+	else
+		/* libbpf says ENOENT for an ELF file without .BTF, 4001 for text */
+		fprintf(stderr, "kptwatch: --btf %s: no BTF in it (want raw BTF such as "
+			"/sys/kernel/btf/vmlinux, or an ELF file with a .BTF section)\n", path);
+	close(fd);
+}
+
+/* BTF, kallsyms and the memory layout: the plan's input. */
+static int probe_kernel(struct plan_input *in, struct ksyms **ks, struct probe_info *pi)
+{
+	static struct utsname un;
+	int err;
+
+	err = plan_input_probe(in, env.btf_path, env.kprobes, ks, &pi->btf_source, env.verbose);
+	if (err) {
+		if (env.btf_path)
+			btf_error(env.btf_path, err);
+		else
+			fprintf(stderr, "kptwatch: the kernel has no BTF (/sys/kernel/btf/vmlinux): "
+				"give one with --btf FILE\n");
+		return err;
+	}
+	if (!*ks)
+		fprintf(stderr, "kptwatch: cannot read /proc/kallsyms: clones unresolved, "
+			"stacks unsymbolized\n");
+	uname(&un);
+	pi->release = un.release;
+	err = layout_probe(&in->layout, *ks, env.system_map, un.release);
+	if (err) {
+		fprintf(stderr, "kptwatch: cannot read --system-map %s: %s\n", env.system_map,
+			strerror(-err));
+		return err;
+	}
+	/* a map that was asked for and does not fit is a mistake, not a guess */
+	if (env.system_map && in->layout.src == LAYOUT_UNKNOWN) {
+		fprintf(stderr, "kptwatch: --system-map %s: %s\n", env.system_map, in->layout.why);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Two FILEs on the same file: is the JUnit report going to stdout? */
+static bool same_file(FILE *a, FILE *b)
+{
+	struct stat sa, sb;
+
+	return !fstat(fileno(a), &sa) && !fstat(fileno(b), &sb) &&
+	       sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+/*
+ * Output files are opened before anything is loaded or run: a path that
+ * cannot be written is a usage error now, not a lost verdict at the end.
+ */
+static int open_outputs(struct run *r)
+{
+	if (!env.junit)
+		return 0;
+	r->junit = fopen(env.junit, "w");
+	if (!r->junit) {
+		fprintf(stderr, "kptwatch: --junit %s: %s\n", env.junit, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct kptwatch_bpf *skel = NULL;
@@ -136,7 +231,6 @@ int main(int argc, char **argv)
 	struct plan plan;
 	struct probe_info pi = { .nlinks = -1 };
 	struct ksyms *ks = NULL;
-	struct utsname un;
 	struct run r = { .env = &env, .rr = &rr };
 	int err, code = EXIT_USAGE;
 
@@ -152,39 +246,18 @@ int main(int argc, char **argv)
 		printf("kptwatch %s\n", KPT_VERSION);
 		return EXIT_CLEAN;
 	}
+	if (open_outputs(&r))
+		return EXIT_USAGE;
+	/* a document on stdout is kept clean of COMMAND's output */
+	r.cmd_stdout_to_stderr = env.json || (r.junit && same_file(r.junit, stdout));
 	run_signals();
 	if (check_privileges()) {
 		fprintf(stderr, "kptwatch: needs root (CAP_BPF and CAP_PERFMON): run with sudo\n");
-		return EXIT_USAGE;
+		goto cleanup;
 	}
 	libbpf_set_print(libbpf_print_fn);
-
-	err = plan_input_probe(&in, env.btf_path, env.kprobes, &ks, &pi.btf_source, env.verbose);
-	if (err) {
-		if (env.btf_path)
-			fprintf(stderr, "kptwatch: cannot read BTF from %s: %s\n", env.btf_path,
-				strerror(-err));
-		else
-			fprintf(stderr, "kptwatch: the kernel has no BTF (/sys/kernel/btf/vmlinux): "
-				"give one with --btf FILE\n");
+	if (probe_kernel(&in, &ks, &pi))
 		goto cleanup;
-	}
-	if (!ks)
-		fprintf(stderr, "kptwatch: cannot read /proc/kallsyms: clones unresolved, "
-			"stacks unsymbolized\n");
-	uname(&un);
-	pi.release = un.release;
-	err = layout_probe(&in.layout, ks, env.system_map, un.release);
-	if (err) {
-		fprintf(stderr, "kptwatch: cannot read --system-map %s: %s\n", env.system_map,
-			strerror(-err));
-		goto cleanup;
-	}
-	/* a map that was asked for and does not fit is a mistake, not a guess */
-	if (env.system_map && in.layout.src == LAYOUT_UNKNOWN) {
-		fprintf(stderr, "kptwatch: --system-map %s: %s\n", env.system_map, in.layout.why);
-		goto cleanup;
-	}
 
 	err = open_and_load(&skel, &in, &plan, &pi.loaded, pi.load_msg, sizeof(pi.load_msg));
 	if (skel) {
@@ -202,22 +275,17 @@ int main(int argc, char **argv)
 		fprintf(stderr, "kptwatch: %s\n", pi.load_msg);
 		goto cleanup;
 	}
-	/*
-	 * KPTWATCH_TEST_UNUSABLE=1 runs anyway with what did attach: only for
-	 * tests of the run loop on a kernel like the build host's, where
-	 * nothing but the page-free tracepoint attaches. The verdict is then
-	 * incomplete (3), never clean.
-	 */
-	if (!plan.usable && !getenv("KPTWATCH_TEST_UNUSABLE")) {
+	if (!plan.usable && !test_unusable()) {
 		fprintf(stderr, "kptwatch: nothing to watch on this kernel (%s shape): %s; "
-			"'kptwatch probe' says why\n", shape_name(plan.shape), plan_coverage(&plan));
+			"'kptwatch probe' says why\n", shape_name(plan.shape),
+			plan_coverage(&plan));
 		goto cleanup;
 	}
 
 	if (plan.layout.src == LAYOUT_UNKNOWN)
 		fprintf(stderr, "kptwatch: warning: memory layout unknown: %s\n", plan.layout.why);
 	attach_plan(skel->obj, &plan, &st, env.verbose);
-	if (!plan.usable && (!getenv("KPTWATCH_TEST_UNUSABLE") || !st.nlinks)) {
+	if (!plan.usable && (!test_unusable() || !st.nlinks)) {
 		fprintf(stderr, "kptwatch: attaching failed: %s; 'kptwatch probe -v' says more\n",
 			plan_coverage(&plan));
 		goto cleanup;
@@ -233,8 +301,6 @@ int main(int argc, char **argv)
 	r.maps = run_maps(skel);
 	if (run_open(&r) || run_loop(&r))
 		goto cleanup;
-	/* a kprobe's missed count goes with its link: read before detaching */
-	read_prog_misses(skel->obj, &st, &plan, &rr);
 	/* detach first, so the maps stand still while they are read */
 	attach_destroy(&st);
 	run_collect(&r);

@@ -403,7 +403,8 @@ static const struct { unsigned cmds; const char *text; } cmd_help[] = {
 	{ 1u << CMD_CHECK,
 "  check [-d DURATION | -- COMMAND [ARGS...]]\n"
 "                          CI verdict: watch for DURATION, or while COMMAND runs\n"
-"                          (in a process group of its own)\n" },
+"                          (in a process group of its own; with --json its\n"
+"                          stdout goes to stderr)\n" },
 };
 
 static const struct { unsigned cmds; const char *text; } opt_help[] = {
@@ -413,7 +414,8 @@ static const struct { unsigned cmds; const char *text; } opt_help[] = {
 	{ ALL, "      --json              JSON: one document (probe, hist, check); NDJSON\n"
 	       "                          for trace\n" },
 	{ 1u << CMD_CHECK,
-	       "      --junit FILE        check: also write a JUnit XML report to FILE\n" },
+	       "      --junit FILE        check: also write a JUnit XML report to FILE\n"
+	       "                          (opened before the run: an error is exit 2)\n" },
 	{ ALL, "      --btf FILE          kernel BTF to use when the kernel has none\n" },
 	{ ALL, "      --system-map FILE   where the memory layout variables are, when kallsyms\n"
 	       "                          lists no data symbols (default: /boot/System.map-REL)\n" },

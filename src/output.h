@@ -45,7 +45,8 @@ void out_hist_json(FILE *f, const struct run_result *rr, const char *intervals);
 
 void out_check(FILE *f, bool json, const struct env *env, const struct plan *p,
 	       const struct run_result *rr, const struct verdict *v, const struct ksyms *ks);
-int out_junit(const char *path, const struct env *env, const struct plan *p,
+/* Write the report to f (opened before the run); -1 on a write error. */
+int out_junit(FILE *f, const struct env *env, const struct plan *p,
 	      const struct run_result *rr, const struct verdict *v, const struct ksyms *ks);
 
 #endif

@@ -129,7 +129,7 @@ int run_loop(struct run *r)
 	if (env->interval_ns)
 		next_ival = r->start + env->interval_ns;
 	if (env->argv_cmd && !run_exiting) {
-		child = cmd_start(env->argv_cmd, false, rr);
+		child = cmd_start(env->argv_cmd, r->cmd_stdout_to_stderr, rr);
 		if (child < 0) {
 			err = -errno;
 			fprintf(stderr, "kptwatch: cannot start %s: %s\n", env->argv_cmd[0],
@@ -256,9 +256,16 @@ static int report_check(struct run *r)
 
 	code = verdict_compute(env, r->plan, r->rr, &v);
 	out_check(stdout, env->json, env, r->plan, r->rr, &v, r->ks);
-	if (env->junit && out_junit(env->junit, env, r->plan, r->rr, &v, r->ks)) {
-		fprintf(stderr, "kptwatch: cannot write %s: %s\n", env->junit, strerror(errno));
-		code = EXIT_USAGE;
+	if (r->junit) {
+		int err = out_junit(r->junit, env, r->plan, r->rr, &v, r->ks);
+
+		err = fclose(r->junit) || err;
+		r->junit = NULL;
+		if (err) {
+			fprintf(stderr, "kptwatch: cannot write %s: %s\n", env->junit,
+				strerror(errno));
+			code = EXIT_USAGE;
+		}
 	}
 	return code;
 }
@@ -279,6 +286,9 @@ int run_report(struct run *r)
 
 void run_close(struct run *r)
 {
+	if (r->junit)
+		fclose(r->junit);
+	r->junit = NULL;
 	if (r->ivals_f)
 		fclose(r->ivals_f);
 	r->ivals_f = NULL;

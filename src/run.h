@@ -38,6 +38,8 @@ struct run {
 	size_t ivals_len;
 	FILE *ivals_f;
 	__u64 start;
+	FILE *junit;			/* check --junit, opened up front */
+	bool cmd_stdout_to_stderr;	/* a document goes to stdout */
 };
 
 /* The signal that ends the run, 0 while it goes on. */

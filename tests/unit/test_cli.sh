@@ -4,8 +4,13 @@
 # The kptwatch binary from the outside: help, version, usage errors and
 # their exit codes, the privilege check. As root it also runs probe on
 # the running kernel and checks that check agrees with it.
+#
+# The run loop is tested with build/kptwatch-test, the same sources built
+# with KPT_TEST_HOOKS: with KPTWATCH_TEST_UNUSABLE=1 it runs on whatever
+# attached (here: the page-free tracepoint). The shipped binary must not.
 set -u
 K=${KPTWATCH:-build/kptwatch}
+KT=${KPTWATCH_TEST:-build/kptwatch-test}
 n=0
 failed=0
 
@@ -26,16 +31,25 @@ long=$(awk 'length > 80' <<<"$out")
 [ $rc -eq 0 ] && grep -q '^Examples:' <<<"$out" && [ -z "$long" ] && ok help ||
 	nok help "rc=$rc" "$long"
 
-# usage errors: exit 2, exactly one line on stderr, nothing on stdout
+out=$("$K" -v check --help); rc=$?
+[ $rc -eq 0 ] && [[ $out == "Usage: kptwatch check "* ]] && grep -q -- --junit <<<"$out" &&
+	! grep -q -- --interval <<<"$out" && [ -z "$(awk 'length > 80' <<<"$out")" ] &&
+	ok "-v check --help: check's own help" || nok "-v check --help" "rc=$rc" "$out"
+
+# usage errors: exit 2, exactly one line on stderr (matching $want if
+# set), nothing on stdout
+want=
 usage() {
 	local err out rc
 	err=$("$K" "$@" 2>&1 >/dev/null); rc=$?
 	out=$("$K" "$@" 2>/dev/null)
-	if [ $rc -eq 2 ] && [ "$(wc -l <<<"$err")" -eq 1 ] && [[ $err == kptwatch:* ]] && [ -z "$out" ]; then
+	if [ $rc -eq 2 ] && [ "$(wc -l <<<"$err")" -eq 1 ] && [[ $err == kptwatch:* ]] &&
+		[ -z "$out" ] && [[ $err == *"$want"* ]]; then
 		ok "usage error: ${*:-(no arguments)}"
 	else
 		nok "usage error: ${*:-(no arguments)}" "rc=$rc stderr=$err stdout=$out"
 	fi
+	want=
 }
 usage
 usage frob
@@ -47,6 +61,11 @@ usage check -d 1s -- true
 usage probe --nope
 usage trace -d -5s
 usage check --max-pending-age 1x
+want="at most 1048576" usage check --max-pending 16777216
+# an output file that cannot be written is refused before anything runs
+want="kptwatch: --junit /nonexistent/dir/x.xml: No such file or directory"
+usage check -d 1s --junit /nonexistent/dir/x.xml
+want="--junit /tmp: Is a directory" usage check --junit /tmp -- true
 
 if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
 	err=$(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
@@ -66,17 +85,22 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 err=$("$K" probe --btf /nonexistent/vmlinux 2>&1 >/dev/null); rc=$?
-[ $rc -eq 2 ] && [[ $err == *"cannot read BTF from /nonexistent/vmlinux"* ]] && ok "missing --btf file" ||
-	nok "missing --btf file" "rc=$rc $err"
+[ $rc -eq 2 ] && [ "$err" = "kptwatch: --btf /nonexistent/vmlinux: No such file or directory" ] &&
+	ok "missing --btf file" || nok "missing --btf file" "rc=$rc $err"
+err=$("$K" probe --btf /etc/passwd 2>&1 >/dev/null); rc=$?
+[ $rc -eq 2 ] && [ "$(wc -l <<<"$err")" = 1 ] && [[ $err == *"/etc/passwd: no BTF in it"* ]] &&
+	ok "--btf with no BTF in it" || nok "--btf with no BTF in it" "rc=$rc $err"
 
 # The bases the loaded programs decode with, read back by the syscall
 # program: whatever this host's layout, they are 1 GiB aligned kernel-half
-# addresses, or the layout is called unknown.
+# addresses; where the layout is unknown (no KALLSYMS_ALL, no System.map,
+# like the build host) probe says so and why.
 out=$("$K" probe --json 2>/dev/null)
-lay=$(jq -r '[.loaded, .plan.layout.source, .plan.layout.vmemmap_base, .plan.layout.page_offset_base] | @tsv' <<<"$out")
-read -r loaded src vm po <<<"$lay"
+lay=$(jq -r '[.loaded, .plan.layout.source, .plan.layout.vmemmap_base,
+	.plan.layout.page_offset_base, .plan.layout.detail != ""] | @tsv' <<<"$out")
+read -r loaded src vm po why <<<"$lay"
 base_ok() { [[ $1 =~ ^0xff[0-9a-f]{14}$ ]] && [ $((${1} & 0x3fffffff)) = 0 ]; }
-[ "$loaded" = true ] && [ "$src" != unknown ] && base_ok "$vm" && base_ok "$po" &&
+[ "$loaded" = true ] && base_ok "$vm" && base_ok "$po" && [ "$why" = true ] &&
 	ok "probe reports the layout bases in use ($src: $vm, $po)" ||
 	nok "probe reports the layout bases in use" "$lay"
 
@@ -94,10 +118,20 @@ fi
 "$K" probe --json | jq -e ".exit_code == $prc and (.plan.points | length) == 10" >/dev/null &&
 	ok "probe --json" || nok "probe --json"
 
-# a kernel probe cannot watch must fail check the same way, at once
+out=$("$K" -v probe 2>/dev/null); rc=$?
+[ $rc -eq $prc ] && grep -q '^shape: ' <<<"$out" && ok "-v probe: options before the command" ||
+	nok "-v probe" "rc=$rc" "$out"
+
+# the test hook is not in the shipped binary
+! grep -qa KPTWATCH_TEST_UNUSABLE "$K" && grep -qa KPTWATCH_TEST_UNUSABLE "$KT" &&
+	ok "KPTWATCH_TEST_UNUSABLE only in $KT" || nok "KPTWATCH_TEST_UNUSABLE only in $KT"
+
+# a kernel probe cannot watch must fail check the same way, at once,
+# whatever the environment says
 if [ $prc -eq 2 ]; then
-	err=$(timeout 20 "$K" check -d 1s 2>&1 >/dev/null); rc=$?
-	[ $rc -eq 2 ] && [[ $err == *"nothing to watch"* ]] && ok "check refuses an unwatchable kernel" ||
+	err=$(KPTWATCH_TEST_UNUSABLE=1 timeout 20 "$K" check -d 1s 2>&1 >/dev/null); rc=$?
+	[ $rc -eq 2 ] && [[ $err == *"nothing to watch"* ]] &&
+		ok "check refuses an unwatchable kernel" ||
 		nok "check refuses an unwatchable kernel" "rc=$rc $err"
 else
 	out=$(timeout 20 "$K" check --json -- true); rc=$?
@@ -107,7 +141,12 @@ fi
 
 # The run loop, forced to run with whatever attached (at least the page
 # free tracepoint): timers, the command, signals and every output format.
+if [ ! -x "$KT" ]; then
+	skip "run loop" "no $KT (make check-unit builds it)"
+	exit $failed
+fi
 export KPTWATCH_TEST_UNUSABLE=1
+K=$KT
 junit=$(mktemp)
 out=$(timeout 20 "$K" check -d 500ms --json --junit "$junit" 2>/dev/null); rc=$?
 if [[ $rc =~ ^[013]$ ]] && jq -e ".exit_code == $rc and .elapsed_ns >= 500000000" <<<"$out" >/dev/null &&
@@ -147,6 +186,23 @@ if [ $rc -eq 3 ] && jq -e '.interrupted and .command_run.status == "killed by TE
 	ok "check -- COMMAND on SIGTERM: exit 3, command stopped"
 else
 	nok "check -- COMMAND on SIGTERM" "rc=$rc" "$(cat "$tmp")"
+fi
+"$K" check --json -- sh -c 'sleep 61.7; true' >"$tmp" 2>/dev/null & pid=$!
+sleep 2; kill -TERM $pid; wait $pid; rc=$?
+sleep 0.2
+if [ $rc -eq 3 ] && ! pgrep -fx "sleep 61.7" >/dev/null; then
+	ok "check -- sh -c 'sleep; true' on SIGTERM: the whole group stopped"
+else
+	nok "check -- sh -c 'sleep; true' on SIGTERM" "rc=$rc" "$(pgrep -af 'sleep 61.7')"
+	for p in $(pgrep -fx "sleep 61.7"); do kill "$p"; done
+fi
+
+# the command's stdout must not get into the JSON document
+err=$(timeout 20 "$K" check --json -- sh -c 'echo noise' 2>&1 >"$tmp"); rc=$?
+if [[ $rc =~ ^[013]$ ]] && jq -e ".exit_code == $rc" "$tmp" >/dev/null && grep -qx noise <<<"$err"; then
+	ok "check --json -- sh -c 'echo noise': stdout is one JSON document, noise on stderr"
+else
+	nok "check --json -- sh -c 'echo noise'" "rc=$rc" "$(cat "$tmp")" "stderr: $err"
 fi
 rm -f "$tmp"
 exit $failed

@@ -190,11 +190,12 @@ static void test_junit(void)
 	struct verdict v;
 	char path[] = "/tmp/kpt-junit-XXXXXX", cmd[2048];
 	int fd = mkstemp(path), n;
+	FILE *f = fdopen(fd, "w");
 
-	close(fd);
 	build_check(&env, &p, &rr, &v);
 	memcpy(rr.viols[0].ev.comm, "<&'\">\x01", 7);
-	CHECK(out_junit(path, &env, &p, &rr, &v, ks) == 0, "write %s", path);
+	CHECK(out_junit(f, &env, &p, &rr, &v, ks) == 0, "write %s", path);
+	fclose(f);
 	snprintf(cmd, sizeof(cmd), "xmllint --noout %s", path);
 	CHECK(unit_pipe(cmd, "") == 0, "JUnit must be well-formed XML");
 	/* no_violation, max_enq_to_free, command fail; max_drain and the rest pass */
@@ -209,7 +210,13 @@ static void test_junit(void)
 	CHECK(n < (int)sizeof(cmd), "command truncated");
 	CHECK(unit_pipe(cmd, "") == 0, "JUnit content (%s)", path);
 	unlink(path);
-	CHECK(out_junit("/nonexistent/dir/x.xml", &env, &p, &rr, &v, ks) < 0, "unwritable path");
+	/* a full disk shows as an error, not as a report that ends early */
+	f = fopen("/dev/full", "w");
+	if (f) {
+		setvbuf(f, NULL, _IONBF, 0);
+		CHECK(out_junit(f, &env, &p, &rr, &v, ks) < 0, "write error on /dev/full");
+		fclose(f);
+	}
 }
 
 static void test_probe_json(void)
