@@ -4,6 +4,7 @@
 #define KPT_JSON_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <linux/types.h>
 
@@ -27,5 +28,12 @@ void jw_null(struct jw *w, const char *key);
 void jw_hex(struct jw *w, const char *key, __u64 v);	/* "0x..." string */
 /* Close the document with a newline. */
 void jw_end(struct jw *w);
+
+/*
+ * The valid UTF-8 sequence at s (at most n bytes): its length and code
+ * point, or 0 when s does not start one (a stray byte, an overlong form,
+ * a surrogate, past U+10FFFF, cut short).
+ */
+int utf8_seq(const char *s, size_t n, __u32 *cp);
 
 #endif

@@ -8,22 +8,43 @@
 #include <string.h>
 #include "output.h"
 
-
+/*
+ * Text into XML 1.0: the markup characters as entities, valid UTF-8 as it
+ * is, and what XML cannot hold (control characters, bytes that are no
+ * valid UTF-8 such as a comm of "k\xff\xfe", U+FFFE/U+FFFF) as the text
+ * \xNN per byte, so the report always parses and nothing is dropped.
+ */
 static void xml_str(FILE *f, const char *s)
 {
-	for (; s && *s; s++) {
-		unsigned char c = *s;
+	size_t n = s ? strlen(s) : 0;
 
-		switch (c) {
-		case '&': fputs("&amp;", f); break;
-		case '<': fputs("&lt;", f); break;
-		case '>': fputs("&gt;", f); break;
-		case '"': fputs("&quot;", f); break;
-		case '\'': fputs("&apos;", f); break;
-		default:
-			if (c >= 0x20 || c == '\n' || c == '\t')
-				fputc(c, f);
+	while (n) {
+		unsigned char c = *s;
+		__u32 cp;
+		int len = utf8_seq(s, n, &cp);
+
+		if (len > 1 && cp >= 0xa0 && cp != 0xfffe && cp != 0xffff) {
+			fwrite(s, 1, len, f);
+		} else if (len > 1) {
+			for (int i = 0; i < len; i++)
+				fprintf(f, "\\x%02x", (unsigned char)s[i]);
+		} else {
+			switch (c) {
+			case '&': fputs("&amp;", f); break;
+			case '<': fputs("&lt;", f); break;
+			case '>': fputs("&gt;", f); break;
+			case '"': fputs("&quot;", f); break;
+			case '\'': fputs("&apos;", f); break;
+			default:
+				if ((c >= 0x20 && c < 0x7f) || c == '\n' || c == '\t')
+					fputc(c, f);
+				else
+					fprintf(f, "\\x%02x", c);
+			}
 		}
+		len = len ? len : 1;
+		s += len;
+		n -= len;
 	}
 }
 

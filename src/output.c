@@ -5,6 +5,38 @@
 #include "hist.h"
 #include "output.h"
 
+char *term_str(char *dst, size_t len, const char *src, size_t n)
+{
+	size_t o = 0;
+
+	n = strnlen(src, n);
+	while (n && o + 1 < len) {
+		unsigned char c = *src;
+		__u32 cp;
+		int l = utf8_seq(src, n, &cp);
+
+		if ((l > 1 && cp >= 0xa0) || (l == 1 && c >= 0x20 && c < 0x7f)) {
+			if (o + l >= len)
+				break;
+			memcpy(dst + o, src, l);
+			o += l;
+		} else {
+			/* a control character or a byte of no valid sequence */
+			l = l ? l : 1;
+			for (int i = 0; i < l; i++) {
+				if (o + 4 >= len)
+					goto out;
+				o += snprintf(dst + o, len - o, "\\x%02x", (unsigned char)src[i]);
+			}
+		}
+		src += l;
+		n -= l;
+	}
+out:
+	dst[o < len ? o : len - 1] = 0;
+	return dst;
+}
+
 char *sym_fmt(char *buf, size_t len, const struct ksyms *ks, __u64 addr)
 {
 	const struct ksym *k = ksyms_search(ks, addr);
@@ -14,6 +46,14 @@ char *sym_fmt(char *buf, size_t len, const struct ksyms *ks, __u64 addr)
 	else
 		snprintf(buf, len, "0x%llx", (unsigned long long)addr);
 	return buf;
+}
+
+/* sym_fmt() for the terminal: a symbol name is bytes from the kernel. */
+static char *sym_term(char *buf, size_t len, const struct ksyms *ks, __u64 addr)
+{
+	char raw[128];
+
+	return term_str(buf, len, sym_fmt(raw, sizeof(raw), ks, addr), sizeof(raw));
 }
 
 /* ---- probe ---- */
@@ -214,7 +254,7 @@ void out_trace_header(FILE *f)
 void out_event_text(FILE *f, const struct kpt_event *e, __u64 t0,
 		    const __u64 *ips, int nips, const struct ksyms *ks)
 {
-	char a[16], b[160], s[128], comm[KPT_COMM_LEN + 1] = "";
+	char a[16], b[160], s[512], comm[KPT_COMM_LEN * 4 + 1];
 
 	switch (e->type) {
 	case KPT_EV_ENQUEUE:
@@ -246,9 +286,8 @@ void out_event_text(FILE *f, const struct kpt_event *e, __u64 t0,
 			 e->type == KPT_EV_VIOLATION ? ": NOT FLUSHED" :
 			 e->type == KPT_EV_RANGE_VIOLATION ? ": range missed its VA" : "");
 	}
-	/* a task name is user data: no control characters on the terminal */
-	for (int i = 0; i < KPT_COMM_LEN && e->comm[i]; i++)
-		comm[i] = (unsigned char)e->comm[i] < 0x20 || e->comm[i] == 0x7f ? '?' : e->comm[i];
+	/* a task name is user data: no raw control bytes on the terminal */
+	term_str(comm, sizeof(comm), e->comm, KPT_COMM_LEN);
 	fprintf(f, "%-12.6f %-3u %-7u %-15s %-15s %s\n", rel_s(e->ts, t0), e->cpu, e->pid,
 		comm, event_name(e->type), b);
 	if (e->type == KPT_EV_RANGE_VIOLATION || (e->type == KPT_EV_VIOLATION && e->va_end))
@@ -256,7 +295,7 @@ void out_event_text(FILE *f, const struct kpt_event *e, __u64 t0,
 			(unsigned long long)e->va_start, (unsigned long long)e->va_end,
 			(unsigned long long)e->range_start, (unsigned long long)e->range_end);
 	for (int i = 0; i < nips; i++)
-		fprintf(f, "%-12s %s\n", "", sym_fmt(s, sizeof(s), ks, ips[i]));
+		fprintf(f, "%-12s %s\n", "", sym_term(s, sizeof(s), ks, ips[i]));
 }
 
 static void event_fields(struct jw *w, const struct kpt_event *e, __u64 t0,
@@ -499,7 +538,12 @@ void out_check(FILE *f, bool json, const struct env *env, const struct plan *p,
 		fprintf(f, "command: %s\n", cmd_status_str(rr, b, sizeof(b)));
 	if (p)
 		fprintf(f, "shape: %s; coverage: %s\n", shape_name(p->shape), plan_coverage(p));
-	for (int i = 0; i < v->n; i++)
-		fprintf(f, "%-10s %s\n", reason_kinds[v->r[i].kind], v->r[i].text);
+	for (int i = 0; i < v->n; i++) {
+		char t[sizeof(v->r[i].text) * 4];
+
+		/* a reason can quote a symbol or program name: bytes from the kernel */
+		fprintf(f, "%-10s %s\n", reason_kinds[v->r[i].kind],
+			term_str(t, sizeof(t), v->r[i].text, sizeof(v->r[i].text)));
+	}
 	fprintf(f, "verdict: %s (exit %d)\n", verdict_name(v->code), v->code);
 }

@@ -24,6 +24,12 @@ struct probe_info {
 extern const char *const reason_kinds[];	/* by enum reason_kind */
 
 char *sym_fmt(char *buf, size_t len, const struct ksyms *ks, __u64 addr);
+/*
+ * At most n bytes of src (less at a NUL) for a terminal: valid UTF-8 as
+ * it is, control characters and bytes of no valid sequence as \xNN.
+ * dst wants 4 * n + 1 bytes to hold all of it.
+ */
+char *term_str(char *dst, size_t len, const char *src, size_t n);
 
 void out_probe(FILE *f, bool json, const struct plan *p, const struct probe_info *pi, int code);
 void out_plan_json(struct jw *w, const char *key, const struct plan *p);

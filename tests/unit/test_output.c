@@ -82,9 +82,9 @@ static void test_trace_text(void)
 
 		out_event_text(f, &e, 2000000000, v ? ips : NULL, v ? 2 : 0, ks);
 	});
-	CHECK(strstr(buf, "0.000001     1   42      kworker/1:\"x\"?  enqueue  "),
+	CHECK(strstr(buf, "0.000001     1   42      kworker/1:\"x\"\\x09 enqueue  "),
 	      "enqueue line: %s", buf);
-	CHECK(!strchr(buf, '\t'), "control characters in comm are replaced");
+	CHECK(!strchr(buf, '\t'), "control characters in comm are escaped");
 	CHECK(strstr(buf, "pfn 0x1234 order 0 from pmd_free_pte_page after 1.00us: NOT FLUSHED"),
 	      "violation line: %s", buf);
 	CHECK(strstr(buf, "range 0xffffc90000000000-0xffffc90000100000 took 1.00us"), "inval_end");
@@ -113,6 +113,97 @@ static void fill(struct run_result *rr)
 	rr->nviols = 1;
 	rr->elapsed_ns = 1500000000;
 	rr->t0 = 2000000000;
+}
+
+static void test_utf8_seq(void)
+{
+	static const struct { const char *s; int len; __u32 cp; } c[] = {
+		{ "a", 1, 'a' }, { "\xc3\xb6", 2, 0xf6 }, { "\xe2\x82\xac", 3, 0x20ac },
+		{ "\xf0\x9f\x98\x80", 4, 0x1f600 }, { "\xc2\x9b", 2, 0x9b },
+		{ "\xff", 0, 0 }, { "\xfe", 0, 0 }, { "\x80", 0, 0 },
+		{ "\xc0\xaf", 0, 0 },			/* overlong '/' */
+		{ "\xe0\x80\xaf", 0, 0 },		/* overlong, three bytes */
+		{ "\xed\xa0\x80", 0, 0 },		/* a UTF-16 surrogate */
+		{ "\xf4\x90\x80\x80", 0, 0 },	/* past U+10FFFF */
+		{ "\xe2\x82", 0, 0 },			/* cut short */
+		{ "\xc3(", 0, 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		__u32 cp = 0;
+		int len = utf8_seq(c[i].s, strlen(c[i].s), &cp);
+
+		CHECK(len == c[i].len && (!len || cp == c[i].cp), "case %zu: len %d cp %#x", i,
+		      len, cp);
+	}
+}
+
+/*
+ * A comm and symbol names are bytes from the kernel: invalid UTF-8 and
+ * control characters must leave every format valid (jq, xmllint) and put
+ * no raw control byte on a terminal.
+ */
+static void build_check(struct env *env, struct plan *p, struct run_result *rr,
+			struct verdict *v);
+
+/* The same bytes in JUnit: xmllint accepts the file, the bytes read as \xNN. */
+static void junit_raw_bytes(const struct ksyms *k, const __u64 *bad_ips);
+
+static const char bad_comm[KPT_COMM_LEN] = "k\xff\xfe\x1b[31m\x01\xc3\xb6\xc0\xaf";
+
+static void test_raw_bytes(void)
+{
+	struct ksyms *k = ksyms_parse("ffffffff81349f00 T bad\xffsym\x1b[2J\n"
+				      "ffffffff81631400 T fine_sym\n");
+	__u64 bad_ips[] = { 0xffffffff81349f10ULL, 0xffffffff81631410ULL };
+	struct kpt_event e = event(KPT_EV_VIOLATION);
+	char *buf = NULL;
+
+	CHECK(k && ksyms_search(k, bad_ips[0]), "the fixture parses");
+	memcpy(e.comm, bad_comm, KPT_COMM_LEN);
+	CAPTURE(buf, out_event_json(f, &e, 2000000000, bad_ips, 2, k));
+	CHECK(jq(".", buf) == 0, "JSON with raw bytes parses: %s", buf);
+	CHECK(jq(".comm == \"k\\u00ff\\u00fe\\u001b[31m\\u0001\u00f6\\u00c0\\u00af\"", buf) == 0,
+	      "comm: bad bytes as \\u00XX, valid UTF-8 kept: %s", buf);
+	CHECK(jq(".stack[0] == \"bad\\u00ffsym\\u001b[2J+0x10\"", buf) == 0, "symbol: %s", buf);
+	CHECK(!memchr(buf, 0xff, strlen(buf)) && !memchr(buf, 0x1b, strlen(buf)), "no raw bytes");
+	free(buf);
+
+	CAPTURE(buf, out_event_text(f, &e, 2000000000, bad_ips, 2, k));
+	for (char *p = buf; *p; p++)
+		CHECK((unsigned char)*p >= 0x20 || *p == '\n', "raw control byte %#x in text",
+		      (unsigned char)*p);
+	CHECK(!memchr(buf, 0xff, strlen(buf)), "raw 0xff in text");
+	CHECK(strstr(buf, "k\\xff\\xfe\\x1b[31m\\x01\xc3\xb6\\xc0\\xaf"), "comm escaped: %s", buf);
+	CHECK(strstr(buf, "bad\\xffsym\\x1b[2J+0x10"), "symbol escaped: %s", buf);
+	free(buf);
+	junit_raw_bytes(k, bad_ips);
+	ksyms_free(k);
+}
+
+static void junit_raw_bytes(const struct ksyms *k, const __u64 *bad_ips)
+{
+	struct env env;
+	struct plan p;
+	struct run_result rr;
+	struct verdict v;
+	char path[] = "/tmp/kpt-junit-XXXXXX", cmd[512];
+	int fd = mkstemp(path);
+	FILE *f = fdopen(fd, "w");
+
+	build_check(&env, &p, &rr, &v);
+	memcpy(rr.viols[0].ev.comm, bad_comm, KPT_COMM_LEN);
+	memcpy(rr.viols[0].ips, bad_ips, 2 * sizeof(*bad_ips));
+	CHECK(out_junit(f, &env, &p, &rr, &v, k) == 0, "write %s", path);
+	fclose(f);
+	snprintf(cmd, sizeof(cmd), "xmllint --noout %s 2>&1", path);
+	CHECK(unit_pipe(cmd, "") == 0, "JUnit with raw bytes must be well-formed XML");
+	snprintf(cmd, sizeof(cmd), "xmllint --xpath '//testcase[@name=\"no_violation\"]/failure' "
+		 "%s | grep -qF 'comm k\\xff\\xfe\\x1b[31m\\x01\xc3\xb6\\xc0\\xaf' && "
+		 "xmllint --xpath '//failure' %s | grep -qF 'bad\\xffsym\\x1b[2J+0x10'",
+		 path, path);
+	CHECK(unit_pipe(cmd, "") == 0, "comm and symbol in the failure (%s)", path);
+	unlink(path);
 }
 
 static void test_hist_json(void)
@@ -291,6 +382,8 @@ int main(void)
 	RUN(test_checker_works);
 	RUN(test_trace_ndjson);
 	RUN(test_trace_text);
+	RUN(test_utf8_seq);
+	RUN(test_raw_bytes);
 	RUN(test_hist_json);
 	RUN(test_check_json);
 	RUN(test_junit);
