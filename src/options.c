@@ -399,7 +399,9 @@ static const struct { unsigned cmds; const char *text; } cmd_help[] = {
 "                          free, violation) until Ctrl-C or DURATION\n" },
 	{ 1u << CMD_HIST,
 "  hist [-i INTERVAL [-c COUNT]] [-d DURATION]\n"
-"                          latency histograms with p50/p90/p99/max\n" },
+"                          latency histograms with p50/p90/p99/max; with -i,\n"
+"                          one report per INTERVAL, with its drops, map_full\n"
+"                          and violations (--json: one line each, as it ends)\n" },
 	{ 1u << CMD_CHECK,
 "  check [-d DURATION | -- COMMAND [ARGS...]]\n"
 "                          CI verdict: watch for DURATION, or while COMMAND runs\n"
@@ -412,7 +414,7 @@ static const struct { unsigned cmds; const char *text; } opt_help[] = {
 	{ ALL, "  -V, --version           print the version\n" },
 	{ ALL, "  -v, --verbose           libbpf's log and the attach decisions (-vv: more)\n" },
 	{ ALL, "      --json              JSON: one document (probe, hist, check); NDJSON\n"
-	       "                          for trace\n" },
+	       "                          for trace and hist -i\n" },
 	{ 1u << CMD_CHECK,
 	       "      --junit FILE        check: also write a JUnit XML report to FILE\n"
 	       "                          (opened before the run: an error is exit 2)\n" },

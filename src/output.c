@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Text, JSON and JUnit writers for probe, trace, hist and check. */
 #include <string.h>
+#include <time.h>
 #include <sys/wait.h>
 #include "hist.h"
 #include "output.h"
@@ -447,18 +448,82 @@ void out_pending_json(struct jw *w, const struct run_result *rr, __u64 max_age)
 	jw_close(w, '}');
 }
 
-void out_hist_json(FILE *f, const struct run_result *rr, const char *intervals)
+void out_hist_json(FILE *f, const struct run_result *rr)
 {
 	struct jw w;
 
 	doc_open(&w, f, "hist");
 	jw_u64(&w, "elapsed_ns", rr->elapsed_ns);
 	jw_bool(&w, "interrupted", rr->interrupted);
-	if (intervals) {
-		jw_open(&w, "intervals", '[');
-		fputs(intervals, f);
-		jw_close(&w, ']');
-	}
+	out_hists_json(&w, "metrics", rr->hists);
+	out_counters_json(&w, "counters", rr->counters);
+	out_pending_json(&w, rr, 0);
+	jw_close(&w, '}');
+	jw_end(&w);
+}
+
+static __u64 iv_violations(const struct hist_interval *iv)
+{
+	return iv->counters[KPT_C_VIOLATION] + iv->counters[KPT_C_RANGE_VIOLATION];
+}
+
+/* Lost events or unread maps: the interval's figures are not all there. */
+static bool iv_incomplete(const struct hist_interval *iv)
+{
+	return iv->counters[KPT_C_RB_DROP] || iv->counters[KPT_C_MAP_FULL] || iv->read_errors;
+}
+
+void out_interval_text(FILE *f, const struct hist_interval *iv)
+{
+	char hm[16];
+	time_t now = time(NULL);
+
+	strftime(hm, sizeof(hm), "%H:%M:%S", localtime(&now));
+	fprintf(f, "%s  interval %d, +%.3fs\n", hm, iv->n, iv->rel_ns / 1e9);
+	out_hists_text(f, iv->hists);
+	fprintf(f, "drops %llu  map_full %llu  violations %llu%s%s\n",
+		(unsigned long long)iv->counters[KPT_C_RB_DROP],
+		(unsigned long long)iv->counters[KPT_C_MAP_FULL],
+		(unsigned long long)iv_violations(iv),
+		iv->read_errors ? "  map reads failed" : "",
+		iv_incomplete(iv) ? "  INCOMPLETE" : "");
+	fflush(f);
+}
+
+void out_interval_json(FILE *f, const struct hist_interval *iv)
+{
+	struct jw w;
+
+	doc_open(&w, f, "hist");
+	jw_str(&w, "event", "interval");
+	jw_i64(&w, "interval", iv->n);
+	jw_u64(&w, "rel_ns", iv->rel_ns);
+	jw_u64(&w, "dur_ns", iv->dur_ns);
+	jw_u64(&w, "drops", iv->counters[KPT_C_RB_DROP]);
+	jw_u64(&w, "map_full", iv->counters[KPT_C_MAP_FULL]);
+	jw_u64(&w, "violations", iv_violations(iv));
+	jw_i64(&w, "read_errors", iv->read_errors);
+	jw_bool(&w, "incomplete", iv_incomplete(iv));
+	out_hists_json(&w, "metrics", iv->hists);
+	out_counters_json(&w, "counters", iv->counters);
+	jw_close(&w, '}');
+	jw_end(&w);	/* a newline and a flush: one line per interval, as it ends */
+}
+
+void out_hist_summary_json(FILE *f, const struct run_result *rr, int nintervals)
+{
+	struct jw w;
+
+	doc_open(&w, f, "hist");
+	jw_str(&w, "event", "summary");
+	jw_i64(&w, "intervals", nintervals);
+	jw_u64(&w, "elapsed_ns", rr->elapsed_ns);
+	jw_bool(&w, "interrupted", rr->interrupted);
+	jw_u64(&w, "drops", rr->counters[KPT_C_RB_DROP]);
+	jw_u64(&w, "map_full", rr->counters[KPT_C_MAP_FULL]);
+	jw_u64(&w, "violations", rr->counters[KPT_C_VIOLATION] +
+	       rr->counters[KPT_C_RANGE_VIOLATION]);
+	jw_i64(&w, "read_errors", rr->read_errors);
 	out_hists_json(&w, "metrics", rr->hists);
 	out_counters_json(&w, "counters", rr->counters);
 	out_pending_json(&w, rr, 0);

@@ -46,8 +46,28 @@ void out_counters_json(struct jw *w, const char *key, const __u64 *counters);
 void out_counters_text(FILE *f, const __u64 *counters);
 void out_pending_json(struct jw *w, const struct run_result *rr, __u64 max_age);
 
-/* hist --json: one document; intervals is a JSON array body or NULL. */
-void out_hist_json(FILE *f, const struct run_result *rr, const char *intervals);
+/* hist --json: one document with the run's totals. */
+void out_hist_json(FILE *f, const struct run_result *rr);
+
+/* hist -i: what changed in one interval. */
+struct hist_interval {
+	int n;				/* 1, 2, ... */
+	__u64 rel_ns;			/* its end, since the run's start */
+	__u64 dur_ns;
+	const struct kpt_hist *hists;	/* KPT_M_MAX deltas */
+	const __u64 *counters;		/* KPT_C_MAX deltas */
+	int read_errors;		/* map reads failed in it */
+};
+
+/*
+ * An interval as text, or as one NDJSON line flushed at once ("event":
+ * "interval"), each with its drops, map_full and violations: an interval
+ * that lost events says so where it is shown.
+ */
+void out_interval_text(FILE *f, const struct hist_interval *iv);
+void out_interval_json(FILE *f, const struct hist_interval *iv);
+/* hist -i --json: the last line, the run's totals ("event": "summary"). */
+void out_hist_summary_json(FILE *f, const struct run_result *rr, int nintervals);
 
 void out_check(FILE *f, bool json, const struct env *env, const struct plan *p,
 	       const struct run_result *rr, const struct verdict *v, const struct ksyms *ks);

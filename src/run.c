@@ -78,35 +78,35 @@ static void read_results(struct run *r)
 	read_failed(r->rr, "histograms", read_hists(r->maps.hists, r->rr->hists));
 }
 
-static void print_interval(struct run *r, FILE *json, __u64 t)
+/*
+ * hist -i: what changed since the previous interval, printed as it ends
+ * (--json: one NDJSON line, flushed), with the interval's drops, map_full
+ * and violations, so that an interval that lost events says so.
+ */
+static void print_interval(struct run *r, __u64 t)
 {
 	struct run_result *rr = r->rr;
 	struct kpt_hist d[KPT_M_MAX];
-	struct jw w;
+	__u64 dc[KPT_C_MAX];
+	int errors = rr->read_errors;
+	struct hist_interval iv = {
+		.n = r->nival + 1, .rel_ns = t, .dur_ns = t - r->prev_t,
+		.hists = d, .counters = dc,
+	};
 
 	read_results(r);
+	iv.read_errors = rr->read_errors - errors;
 	for (int m = 0; m < KPT_M_MAX; m++)
 		hist_sub(&d[m], &rr->hists[m], &r->prev[m]);
+	for (int c = 0; c < KPT_C_MAX; c++)
+		dc[c] = rr->counters[c] - r->prev_c[c];
 	memcpy(r->prev, rr->hists, sizeof(rr->hists));
-	if (json) {
-		jw_init(&w, json);
-		w.comma[0] = r->nival > 0;
-		jw_open(&w, NULL, '{');
-		jw_u64(&w, "rel_ns", t);
-		out_hists_json(&w, "metrics", d);
-		jw_close(&w, '}');
-		r->nival++;
-		return;
-	}
-	{
-		char hm[16];
-		time_t now = time(NULL);
-
-		strftime(hm, sizeof(hm), "%H:%M:%S", localtime(&now));
-		printf("%s  interval %d, +%.3fs\n", hm, r->nival + 1, t / 1e9);
-	}
-	out_hists_text(stdout, d);
-	fflush(stdout);
+	memcpy(r->prev_c, rr->counters, sizeof(rr->counters));
+	r->prev_t = t;
+	if (r->env->json)
+		out_interval_json(stdout, &iv);
+	else
+		out_interval_text(stdout, &iv);
 	r->nival++;
 }
 
@@ -118,8 +118,6 @@ int run_loop(struct run *r)
 	pid_t child = 0;
 	int err;
 
-	if (env->cmd == CMD_HIST && env->json && env->interval_ns)
-		r->ivals_f = open_memstream(&r->ivals, &r->ivals_len);
 	if (env->cmd == CMD_TRACE && !env->json)
 		out_trace_header(stdout);
 
@@ -169,7 +167,7 @@ int run_loop(struct run *r)
 				break;
 		}
 		if (next_ival && now >= next_ival) {
-			print_interval(r, r->ivals_f, now - r->start);
+			print_interval(r, now - r->start);
 			next_ival += env->interval_ns;
 			if (env->count && (__u64)r->nival >= env->count)
 				break;
@@ -227,17 +225,15 @@ static int report_hist(struct run *r)
 	const struct env *env = r->env;
 	struct run_result *rr = r->rr;
 
-	if (env->interval_ns && !env->json && (r->nival == 0 || rr->interrupted))
-		print_interval(r, NULL, rr->elapsed_ns);
-	if (r->ivals_f) {
-		if (rr->interrupted || r->nival == 0)
-			print_interval(r, r->ivals_f, rr->elapsed_ns);
-		fclose(r->ivals_f);
-		r->ivals_f = NULL;
-	}
-	if (env->json) {
-		out_hist_json(stdout, rr, r->ivals);
-	} else if (!env->interval_ns) {
+	if (env->interval_ns) {
+		/* the part of an interval a signal cut short, or a run shorter than one */
+		if (r->nival == 0 || rr->interrupted)
+			print_interval(r, rr->elapsed_ns);
+		if (env->json)
+			out_hist_summary_json(stdout, rr, r->nival);
+	} else if (env->json) {
+		out_hist_json(stdout, rr);
+	} else {
 		char a[16];
 
 		out_hists_text(stdout, rr->hists);
@@ -289,11 +285,6 @@ void run_close(struct run *r)
 	if (r->junit)
 		fclose(r->junit);
 	r->junit = NULL;
-	if (r->ivals_f)
-		fclose(r->ivals_f);
-	r->ivals_f = NULL;
-	free(r->ivals);
-	r->ivals = NULL;
 	ring_buffer__free(r->rb);
 	r->rb = NULL;
 }

@@ -32,11 +32,11 @@ struct run {
 	struct run_maps maps;
 	struct run_result *rr;
 	struct ring_buffer *rb;
-	struct kpt_hist prev[KPT_M_MAX];	/* hist -i: the previous interval's */
+	/* hist -i: the totals at the end of the previous interval */
+	struct kpt_hist prev[KPT_M_MAX];
+	__u64 prev_c[KPT_C_MAX];
+	__u64 prev_t;
 	int nival;				/* intervals printed */
-	char *ivals;				/* hist -i --json: intervals so far */
-	size_t ivals_len;
-	FILE *ivals_f;
 	__u64 start;
 	FILE *junit;			/* check --junit, opened up front */
 	bool cmd_stdout_to_stderr;	/* a document goes to stdout */

@@ -165,9 +165,30 @@ out=$(timeout 20 "$K" check -- /nonexistent/cmd 2>/dev/null); rc=$?
 [ $rc -eq 1 ] && grep -q "command could not run" <<<"$out" && ok "check -- missing command: exit 1" ||
 	nok "check -- missing command" "rc=$rc" "$out"
 
+# hist -i --json: NDJSON, an interval per line with its drops, map_full
+# and violations, then a summary
 out=$(timeout 20 "$K" hist -i 200ms -c 3 --json 2>/dev/null); rc=$?
-[ $rc -eq 0 ] && jq -e '(.intervals | length) == 3 and (.metrics | length) == 6' <<<"$out" >/dev/null &&
-	ok "hist -i 200ms -c 3 --json" || nok "hist -i 200ms -c 3 --json" "rc=$rc" "$out"
+[ $rc -eq 0 ] && jq -s -e 'length == 4 and ([.[].event] == ["interval", "interval",
+	"interval", "summary"]) and ([.[0:3][] | .drops, .map_full, .violations] | length == 9)
+	and ([.[0:3][].interval] == [1, 2, 3]) and (.[0].metrics | length) == 6' \
+	<<<"$out" >/dev/null && ok "hist -i 200ms -c 3 --json: NDJSON" ||
+	nok "hist -i 200ms -c 3 --json" "rc=$rc" "$out"
+
+# ... and each line is there as its interval ends, not at exit
+tmp=$(mktemp)
+"$K" hist -i 200ms --json >"$tmp" 2>/dev/null & pid=$!
+for i in $(seq 100); do
+	lines=$(wc -l <"$tmp")
+	[ "$lines" -ge 2 ] && break
+	sleep 0.1
+done
+kill -0 $pid && running=yes || running=no
+kill -INT $pid; wait $pid; rc=$?
+[ "$lines" -ge 2 ] && [ $running = yes ] && [ $rc -eq 0 ] &&
+	tail -1 "$tmp" | jq -e '.event == "summary"' >/dev/null &&
+	ok "hist -i --json streams (2 lines while running)" ||
+	nok "hist -i --json streams" "rc=$rc, $lines lines, running $running" "$(cat "$tmp")"
+rm -f "$tmp"
 
 out=$(timeout 20 "$K" hist -d 300ms 2>/dev/null); rc=$?
 [ $rc -eq 0 ] && grep -q '^enq_to_free' <<<"$out" && [ -z "$(awk 'length > 80' <<<"$out")" ] &&

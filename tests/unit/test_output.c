@@ -212,15 +212,60 @@ static void test_hist_json(void)
 	char *buf = NULL, filter[256];
 
 	fill(&rr);
-	CAPTURE(buf, out_hist_json(f, &rr, "{\"rel_ns\":1}"));
+	CAPTURE(buf, out_hist_json(f, &rr));
 	CHECK(jq(".", buf) == 0, "hist JSON parses: %s", buf);
 	snprintf(filter, sizeof(filter), ".command == \"hist\" and (.metrics | length) == %d and "
 		 ".metrics[0].name == \"enq_to_free\" and .metrics[0].p50 == %llu and "
-		 ".intervals[0].rel_ns == 1 and .counters.queued == 10", KPT_M_MAX,
+		 ".counters.queued == 10", KPT_M_MAX,
 		 (unsigned long long)hist_percentile(&rr.hists[0], 50));
 	CHECK(jq(filter, buf) == 0, "hist fields (%s)", filter);
 	CHECK(jq(".metrics[0].count == ([.metrics[0].slots[].count] | add)", buf) == 0,
 	      "slots sum to the count");
+	free(buf);
+}
+
+/*
+ * hist -i: each interval is one NDJSON line of its own, carrying its drops,
+ * map_full and violations, and one that lost events says so in text too.
+ */
+static void test_hist_intervals(void)
+{
+	struct run_result rr;
+	__u64 c[KPT_C_MAX] = {};
+	struct hist_interval iv = { .n = 2, .rel_ns = 2000000000, .dur_ns = 1000000000,
+				    .counters = c };
+	char *buf = NULL;
+
+	fill(&rr);
+	iv.hists = rr.hists;
+	c[KPT_C_QUEUED] = 5;
+	c[KPT_C_RB_DROP] = 3;
+	c[KPT_C_MAP_FULL] = 1;
+	c[KPT_C_VIOLATION] = 2;
+	c[KPT_C_RANGE_VIOLATION] = 1;
+	CAPTURE(buf, out_interval_json(f, &iv); c[KPT_C_RB_DROP] = c[KPT_C_MAP_FULL] = 0;
+		c[KPT_C_VIOLATION] = c[KPT_C_RANGE_VIOLATION] = 0; iv.n = 3;
+		out_interval_json(f, &iv);
+		out_hist_summary_json(f, &rr, 3));
+	CHECK(unit_pipe("jq -s -e 'length == 3' >/dev/null", buf) == 0, "three lines: %s", buf);
+	for (char *p = buf; (p = strchr(p, '\n')); p++)
+		CHECK(p[1] == 0 || p[1] == '{', "one document per line");
+	CHECK(unit_pipe("jq -s -e '.[0] | .event == \"interval\" and .interval == 2 and "
+			".drops == 3 and .map_full == 1 and .violations == 3 and .incomplete and "
+			".counters.queued == 5 and .dur_ns == 1000000000 and "
+			"(.metrics | length) > 0' >/dev/null", buf) == 0, "interval 2: %s", buf);
+	CHECK(unit_pipe("jq -s -e '.[1] | .interval == 3 and .drops == 0 and "
+			"(.incomplete | not)' >/dev/null", buf) == 0, "interval 3: %s", buf);
+	CHECK(unit_pipe("jq -s -e '.[2] | .event == \"summary\" and .intervals == 3 and "
+			".counters.queued == 10 and .violations == 1' >/dev/null", buf) == 0,
+	      "summary: %s", buf);
+	free(buf);
+
+	c[KPT_C_RB_DROP] = 4;
+	CAPTURE(buf, out_interval_text(f, &iv));
+	CHECK(strstr(buf, "interval 3, +2.000s") && strstr(buf, "enq_to_free"), "text: %s", buf);
+	CHECK(strstr(buf, "drops 4  map_full 0  violations 0  INCOMPLETE\n"),
+	      "drops shown: %s", buf);
 	free(buf);
 }
 
@@ -385,6 +430,7 @@ int main(void)
 	RUN(test_utf8_seq);
 	RUN(test_raw_bytes);
 	RUN(test_hist_json);
+	RUN(test_hist_intervals);
 	RUN(test_check_json);
 	RUN(test_junit);
 	RUN(test_probe_json);
