@@ -4,6 +4,7 @@
  * name is cut in place, so a 120k-symbol kernel costs two allocations.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,27 @@ static int cmp_addr(const void *a, const void *b)
 	const struct ksym *x = a, *y = b;
 
 	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+/* Sort, and find vmlinux's text ranges. */
+static void finish(struct ksyms *ks)
+{
+	qsort(ks->syms, ks->n, sizeof(*ks->syms), cmp_addr);
+	ks->stext = ks->etext = ks->sinittext = ks->einittext = 0;
+	for (size_t i = 0; i < ks->n; i++) {
+		const struct ksym *k = &ks->syms[i];
+
+		if (k->mod || k->name[0] != '_')
+			continue;
+		if (!strcmp(k->name, "_stext"))
+			ks->stext = k->addr;
+		else if (!strcmp(k->name, "_etext"))
+			ks->etext = k->addr;
+		else if (!strcmp(k->name, "_sinittext"))
+			ks->sinittext = k->addr;
+		else if (!strcmp(k->name, "_einittext"))
+			ks->einittext = k->addr;
+	}
 }
 
 struct ksyms *ksyms_parse(const char *listing)
@@ -65,7 +87,7 @@ struct ksyms *ksyms_parse(const char *listing)
 		ks->syms[ks->n++] = (struct ksym){ .addr = addr, .name = name, .mod = mod,
 						   .type = type };
 	}
-	qsort(ks->syms, ks->n, sizeof(*ks->syms), cmp_addr);
+	finish(ks);
 	return ks;
 err:
 	ksyms_free(ks);
@@ -116,14 +138,44 @@ void ksyms_free(struct ksyms *ks)
 {
 	if (!ks)
 		return;
+	for (size_t i = 0; i < ks->nmore; i++)
+		free(ks->more[i]);
+	free(ks->more);
 	free(ks->syms);
 	free(ks->text);
 	free(ks);
 }
 
+static bool in_range(__u64 addr, __u64 start, __u64 end)
+{
+	return start && end && addr >= start && addr < end;
+}
+
+/* Where the symbol at index i ends, 0 when it holds only its own address. */
+static __u64 sym_end(const struct ksyms *ks, size_t i)
+{
+	const struct ksym *k = &ks->syms[i];
+	/* i is the last symbol at its address: the next one is above it */
+	__u64 next = i + 1 < ks->n ? ks->syms[i + 1].addr : 0;
+	__u64 bound;
+
+	if (k->mod)
+		return next;
+	if (!ks->stext || !ks->etext)
+		return next;		/* no ranges known: the next symbol */
+	if (in_range(k->addr, ks->stext, ks->etext))
+		bound = ks->etext;
+	else if (in_range(k->addr, ks->sinittext, ks->einittext))
+		bound = ks->einittext;
+	else
+		return 0;		/* data, markers, _end: no code lies there */
+	return next && next < bound ? next : bound;
+}
+
 const struct ksym *ksyms_search(const struct ksyms *ks, __u64 addr)
 {
 	size_t lo = 0, hi = ks ? ks->n : 0;
+	__u64 end;
 
 	/* find the first symbol above addr; the one before it holds addr */
 	while (lo < hi) {
@@ -134,7 +186,66 @@ const struct ksym *ksyms_search(const struct ksyms *ks, __u64 addr)
 		else
 			hi = mid;
 	}
-	return lo ? &ks->syms[lo - 1] : NULL;
+	if (!lo)
+		return NULL;
+	if (addr == ks->syms[lo - 1].addr)
+		return &ks->syms[lo - 1];
+	end = sym_end(ks, lo - 1);
+	return addr < end ? &ks->syms[lo - 1] : NULL;
+}
+
+static bool has_sym(const struct ksyms *ks, const struct ksym *k)
+{
+	const struct ksym *s = ksyms_search(ks, k->addr);
+
+	/* ksyms_search gives the last symbol at the address: walk back */
+	for (size_t i = s ? s - ks->syms + 1 : 0; i > 0 && ks->syms[i - 1].addr == k->addr; i--)
+		if (!strcmp(ks->syms[i - 1].name, k->name))
+			return true;
+	return false;
+}
+
+static bool is_bpf(const struct ksym *k)
+{
+	return k->mod && !strcmp(k->mod, "bpf");
+}
+
+int ksyms_add_bpf(struct ksyms *ks, const char *path)
+{
+	struct ksyms *now;
+	struct ksym *syms;
+	char **more;
+	size_t n = 0;
+
+	if (!ks)
+		return 0;
+	now = ksyms_load(path);
+	if (!now)
+		return -errno;
+	for (size_t i = 0; i < now->n; i++)
+		n += is_bpf(&now->syms[i]);
+	syms = n ? realloc(ks->syms, (ks->n + n) * sizeof(*syms)) : NULL;
+	if (syms)
+		ks->syms = syms;
+	more = syms ? realloc(ks->more, (ks->nmore + 1) * sizeof(*more)) : NULL;
+	if (more)
+		ks->more = more;
+	if (!more) {
+		ksyms_free(now);
+		return n ? -ENOMEM : 0;
+	}
+	/* ks->n stays put until the end: has_sym searches the sorted part */
+	n = 0;
+	for (size_t i = 0; i < now->n; i++)
+		if (is_bpf(&now->syms[i]) && !has_sym(ks, &now->syms[i]))
+			ks->syms[ks->n + n++] = now->syms[i];
+	/* the names point into now's listing: keep it */
+	ks->more[ks->nmore++] = now->text;
+	now->text = NULL;
+	ksyms_free(now);
+	ks->n += n;
+	finish(ks);
+	return n;
 }
 
 static int is_text(char type)

@@ -17,6 +17,10 @@ struct ksyms {
 	struct ksym *syms;	/* sorted by address */
 	size_t n;
 	char *text;		/* the listing; names point into it */
+	char **more;		/* listings added later (ksyms_add_bpf) */
+	size_t nmore;
+	/* vmlinux's text ranges, 0 when not listed: no function reaches past them */
+	__u64 stext, etext, sinittext, einittext;
 };
 
 struct ksyms *ksyms_parse(const char *listing);
@@ -24,8 +28,24 @@ struct ksyms *ksyms_parse(const char *listing);
 struct ksyms *ksyms_load(const char *path);
 void ksyms_free(struct ksyms *ks);
 
-/* The symbol containing addr: the last one at or below it, or NULL. */
+/*
+ * The symbol containing addr: the last one at or below it, if addr lies
+ * before its end, else NULL. kallsyms gives no sizes, so the end is the
+ * next symbol's address, bounded for vmlinux by _etext or _einittext; a
+ * vmlinux symbol outside those ranges, or the last of the listing, holds
+ * only its own address. An address in code kallsyms does not list (a BPF
+ * program loaded since, a trampoline) is then never taken for a piece of
+ * the function before it.
+ */
 const struct ksym *ksyms_search(const struct ksyms *ks, __u64 addr);
+
+/*
+ * Add the BPF programs and trampolines ("[bpf]" lines, named by the
+ * kernel bpf_prog_<tag>_<name>, bpf_trampoline_<key>) of a listing read
+ * now: kptwatch's own appear only once they are loaded and attached.
+ * Returns how many were added, or -errno.
+ */
+int ksyms_add_bpf(struct ksyms *ks, const char *path);
 
 /*
  * The function symbol a kprobe must use for a source-level name: the name

@@ -291,6 +291,8 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 	pi.nlinks = st.nlinks;
+	/* stacks pass through our programs and trampolines: list them as the kernel names them */
+	ksyms_add_bpf(ks, "/proc/kallsyms");
 	if (env.verbose)
 		out_probe(stderr, false, &plan, &pi, plan.usable ? plan.complete ? 0 : 3 : 2);
 	fprintf(stderr, "kptwatch: %s shape, %d links; coverage %s\n", shape_name(plan.shape),
