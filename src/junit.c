@@ -48,6 +48,20 @@ static void xml_str(FILE *f, const char *s)
 	}
 }
 
+static void xml_stack(FILE *f, const char *whose, const __u64 *ips, int nips,
+		      const struct ksyms *ks)
+{
+	char s[128];
+
+	if (!nips)
+		return;
+	fprintf(f, "\n  %s", whose);
+	for (int j = 0; j < nips; j++) {
+		fputs("\n    ", f);
+		xml_str(f, sym_fmt(s, sizeof(s), ks, ips[j]));
+	}
+}
+
 struct jcase {
 	char name[48];
 	bool failed;
@@ -146,10 +160,8 @@ int out_junit(FILE *f, const struct env *env, const struct plan *p,
 					point_name(vi->ev.point), vi->ev.pid, vi->ev.cpu);
 				snprintf(s, sizeof(s), "%.*s", KPT_COMM_LEN, vi->ev.comm);
 				xml_str(f, s);
-				for (int j = 0; j < vi->nips; j++) {
-					fputs("\n  ", f);
-					xml_str(f, sym_fmt(s, sizeof(s), ks, vi->ips[j]));
-				}
+				xml_stack(f, "freed by:", vi->ips, vi->nips, ks);
+				xml_stack(f, "handed over (q(P)) by:", vi->q_ips, vi->nq_ips, ks);
 			}
 		}
 		fprintf(f, "</failure>\n    </testcase>\n");

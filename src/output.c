@@ -252,10 +252,28 @@ void out_trace_header(FILE *f)
 		"EVENT", "DETAILS");
 }
 
-void out_event_text(FILE *f, const struct kpt_event *e, __u64 t0,
-		    const __u64 *ips, int nips, const struct ksyms *ks)
+static bool is_violation(const struct kpt_event *e)
 {
-	char a[16], b[160], s[512], comm[KPT_COMM_LEN * 4 + 1];
+	return e->type == KPT_EV_VIOLATION || e->type == KPT_EV_RANGE_VIOLATION;
+}
+
+/* One stack, a frame a line under the event, with a heading that says whose. */
+static void stack_text(FILE *f, const char *whose, const __u64 *ips, int nips,
+		       const struct ksyms *ks)
+{
+	char s[512];
+
+	if (!nips)
+		return;
+	fprintf(f, "%-12s %s\n", "", whose);
+	for (int i = 0; i < nips; i++)
+		fprintf(f, "%-12s   %s\n", "", sym_term(s, sizeof(s), ks, ips[i]));
+}
+
+void out_event_text(FILE *f, const struct kpt_event *e, __u64 t0, const __u64 *ips, int nips,
+		    const __u64 *q_ips, int nq_ips, const struct ksyms *ks)
+{
+	char a[16], b[160], comm[KPT_COMM_LEN * 4 + 1];
 
 	switch (e->type) {
 	case KPT_EV_ENQUEUE:
@@ -295,14 +313,31 @@ void out_event_text(FILE *f, const struct kpt_event *e, __u64 t0,
 		fprintf(f, "%-12s va 0x%llx-0x%llx last range 0x%llx-0x%llx\n", "",
 			(unsigned long long)e->va_start, (unsigned long long)e->va_end,
 			(unsigned long long)e->range_start, (unsigned long long)e->range_end);
-	for (int i = 0; i < nips; i++)
-		fprintf(f, "%-12s %s\n", "", sym_term(s, sizeof(s), ks, ips[i]));
+	if (!is_violation(e)) {
+		stack_text(f, "stack:", ips, nips, ks);
+		return;
+	}
+	stack_text(f, "freed by:", ips, nips, ks);
+	stack_text(f, "handed over (q(P)) by:", q_ips, nq_ips, ks);
+	if (!nips && !nq_ips)
+		fprintf(f, "%-12s no stack (stack ids %d, %d)\n", "", e->stack_id, e->q_stack_id);
 }
 
-static void event_fields(struct jw *w, const struct kpt_event *e, __u64 t0,
-			 const __u64 *ips, int nips, const struct ksyms *ks)
+static void stack_json(struct jw *w, const char *key, const __u64 *ips, int nips,
+		       const struct ksyms *ks)
 {
-	char comm[KPT_COMM_LEN + 1], s[128];
+	char s[128];
+
+	jw_open(w, key, '[');
+	for (int i = 0; i < nips; i++)
+		jw_str(w, NULL, sym_fmt(s, sizeof(s), ks, ips[i]));
+	jw_close(w, ']');
+}
+
+static void event_fields(struct jw *w, const struct kpt_event *e, __u64 t0, const __u64 *ips,
+			 int nips, const __u64 *q_ips, int nq_ips, const struct ksyms *ks)
+{
+	char comm[KPT_COMM_LEN + 1];
 
 	memcpy(comm, e->comm, KPT_COMM_LEN);
 	comm[KPT_COMM_LEN] = 0;
@@ -344,23 +379,23 @@ static void event_fields(struct jw *w, const struct kpt_event *e, __u64 t0,
 			jw_hex(w, "range_end", e->range_end);
 		}
 		jw_i64(w, "stack_id", e->stack_id);
+		jw_i64(w, "q_stack_id", e->q_stack_id);
 	}
-	if (nips) {
-		jw_open(w, "stack", '[');
-		for (int i = 0; i < nips; i++)
-			jw_str(w, NULL, sym_fmt(s, sizeof(s), ks, ips[i]));
-		jw_close(w, ']');
-	}
+	/* "stack": the free's; "q_stack": the hand-over's, for a violation */
+	if (nips || is_violation(e))
+		stack_json(w, "stack", ips, nips, ks);
+	if (is_violation(e))
+		stack_json(w, "q_stack", q_ips, nq_ips, ks);
 }
 
-void out_event_json(FILE *f, const struct kpt_event *e, __u64 t0,
-		    const __u64 *ips, int nips, const struct ksyms *ks)
+void out_event_json(FILE *f, const struct kpt_event *e, __u64 t0, const __u64 *ips, int nips,
+		    const __u64 *q_ips, int nq_ips, const struct ksyms *ks)
 {
 	struct jw w;
 
 	jw_init(&w, f);
 	jw_open(&w, NULL, '{');
-	event_fields(&w, e, t0, ips, nips, ks);
+	event_fields(&w, e, t0, ips, nips, q_ips, nq_ips, ks);
 	jw_close(&w, '}');
 	jw_end(&w);
 }
@@ -561,7 +596,10 @@ void out_check(FILE *f, bool json, const struct env *env, const struct plan *p,
 		jw_open(&w, "violations", '[');
 		for (int i = 0; i < rr->nviols; i++) {
 			jw_open(&w, NULL, '{');
-			event_fields(&w, &rr->viols[i].ev, rr->t0, rr->viols[i].ips, rr->viols[i].nips, ks);
+			const struct viol *vi = &rr->viols[i];
+
+			event_fields(&w, &vi->ev, rr->t0, vi->ips, vi->nips, vi->q_ips, vi->nq_ips,
+				     ks);
 			jw_close(&w, '}');
 		}
 		jw_close(&w, ']');
@@ -594,7 +632,8 @@ void out_check(FILE *f, bool json, const struct env *env, const struct plan *p,
 		return;
 	}
 	for (int i = 0; i < rr->nviols; i++)
-		out_event_text(f, &rr->viols[i].ev, rr->t0, rr->viols[i].ips, rr->viols[i].nips, ks);
+		out_event_text(f, &rr->viols[i].ev, rr->t0, rr->viols[i].ips, rr->viols[i].nips,
+			       rr->viols[i].q_ips, rr->viols[i].nq_ips, ks);
 	if (rr->nviols)
 		fputc('\n', f);
 	out_hists_text(f, rr->hists);

@@ -35,10 +35,15 @@ void out_probe(FILE *f, bool json, const struct plan *p, const struct probe_info
 void out_plan_json(struct jw *w, const char *key, const struct plan *p);
 
 void out_trace_header(FILE *f);
-void out_event_text(FILE *f, const struct kpt_event *e, __u64 t0,
-		    const __u64 *ips, int nips, const struct ksyms *ks);
-void out_event_json(FILE *f, const struct kpt_event *e, __u64 t0,
-		    const __u64 *ips, int nips, const struct ksyms *ks);
+/*
+ * An event. A violation comes with two kernel stacks: ips, the free's
+ * (who gave P to the allocator), and q_ips, the hand-over's (who unlinked
+ * and queued or freed P, q(P)); either may be empty.
+ */
+void out_event_text(FILE *f, const struct kpt_event *e, __u64 t0, const __u64 *ips, int nips,
+		    const __u64 *q_ips, int nq_ips, const struct ksyms *ks);
+void out_event_json(FILE *f, const struct kpt_event *e, __u64 t0, const __u64 *ips, int nips,
+		    const __u64 *q_ips, int nq_ips, const struct ksyms *ks);
 
 void out_hists_text(FILE *f, const struct kpt_hist *hists);
 void out_hists_json(struct jw *w, const char *key, const struct kpt_hist *hists);

@@ -24,8 +24,10 @@ struct prog_misses {
 
 struct viol {
 	struct kpt_event ev;
-	__u64 ips[KPT_STACK_DEPTH];
+	__u64 ips[KPT_STACK_DEPTH];	/* the free's stack (ev.stack_id) */
 	int nips;
+	__u64 q_ips[KPT_STACK_DEPTH];	/* the hand-over's (ev.q_stack_id) */
+	int nq_ips;
 };
 
 struct run_result {

@@ -34,29 +34,35 @@ static int handle_event(void *ctx, void *data, size_t size)
 	struct run *r = ctx;
 	struct run_result *rr = r->rr;
 	const struct kpt_event *e = data;
-	__u64 ips[KPT_STACK_DEPTH];
-	int nips = 0;
+	__u64 ips[KPT_STACK_DEPTH], q_ips[KPT_STACK_DEPTH];
+	int nips = 0, nq = 0;
 	bool viol;
 
 	if (size < sizeof(*e))
 		return 0;
 	viol = e->type == KPT_EV_VIOLATION || e->type == KPT_EV_RANGE_VIOLATION;
-	if (viol)
+	/* a violation's report has both stacks: who freed P, who handed it over */
+	if (viol) {
 		nips = read_failed(rr, "stack", read_stack(r->maps.stacks, e->stack_id, ips));
+		nq = read_failed(rr, "stack", read_stack(r->maps.stacks, e->q_stack_id, q_ips));
+	}
 	nips = nips < 0 ? 0 : nips;
+	nq = nq < 0 ? 0 : nq;
 	if (viol && rr->nviols < KPT_MAX_VIOL) {
 		struct viol *v = &rr->viols[rr->nviols++];
 
 		v->ev = *e;
 		memcpy(v->ips, ips, sizeof(ips));
 		v->nips = nips;
+		memcpy(v->q_ips, q_ips, sizeof(q_ips));
+		v->nq_ips = nq;
 	}
 	if (r->env->cmd != CMD_TRACE)
 		return 0;
 	if (r->env->json)
-		out_event_json(stdout, e, rr->t0, ips, nips, r->ks);
+		out_event_json(stdout, e, rr->t0, ips, nips, q_ips, nq, r->ks);
 	else
-		out_event_text(stdout, e, rr->t0, ips, nips, r->ks);
+		out_event_text(stdout, e, rr->t0, ips, nips, q_ips, nq, r->ks);
 	return 0;
 }
 

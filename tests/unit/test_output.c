@@ -37,6 +37,8 @@ static struct kpt_event event(int type)
 }
 
 static const __u64 ips[] = { 0xffffffff81349fc4ULL, 0xffffffff81631450ULL };
+/* the hand-over's stack: pud_free_pmd_page+0x20, vfree+0x8 */
+static const __u64 q_ips[] = { 0xffffffff81349cf0ULL, 0xffffffff81624b08ULL };
 
 static void test_checker_works(void)
 {
@@ -54,7 +56,8 @@ static void test_trace_ndjson(void)
 		struct kpt_event e = event(t);
 		bool v = t >= KPT_EV_VIOLATION;
 
-		out_event_json(f, &e, 2000000000, v ? ips : NULL, v ? 2 : 0, ks);
+		out_event_json(f, &e, 2000000000, v ? ips : NULL, v ? 2 : 0, v ? q_ips : NULL,
+			       v ? 2 : 0, ks);
 	});
 	CHECK(jq("select(length > 0)", buf) == 0, "NDJSON parses: %s", buf);
 	CHECK(unit_pipe("jq -s -e 'length == 8' >/dev/null", buf) == 0, "eight lines");
@@ -65,6 +68,9 @@ static void test_trace_ndjson(void)
 			".point == \"pmd_free_pte_page\" and .stack[0] == \"pmd_free_pte_page+0x14\" "
 			"and .rel_ns == 1000 and .comm == \"kworker/1:\\\"x\\\"\\t\"' >/dev/null", buf) == 0,
 	      "violation fields: %s", buf);
+	CHECK(unit_pipe("jq -s -e '.[6] | .stack == [\"pmd_free_pte_page+0x14\", "
+			"\"__free_pages+0x10\"] and .q_stack == [\"pud_free_pmd_page+0x20\", "
+			"\"vfree+0x8\"]' >/dev/null", buf) == 0, "both stacks: %s", buf);
 	CHECK(unit_pipe("jq -s -e '.[4] | .dur_ns == 1000 and .range_start == \"0xffffc90000000000\"'"
 			" >/dev/null", buf) == 0, "inval_end fields");
 	for (char *p = buf; (p = strchr(p, '\n')); p++)
@@ -80,7 +86,8 @@ static void test_trace_text(void)
 		struct kpt_event e = event(t);
 		bool v = t >= KPT_EV_VIOLATION;
 
-		out_event_text(f, &e, 2000000000, v ? ips : NULL, v ? 2 : 0, ks);
+		out_event_text(f, &e, 2000000000, v ? ips : NULL, v ? 2 : 0, v ? q_ips : NULL,
+			       v ? 2 : 0, ks);
 	});
 	CHECK(strstr(buf, "0.000001     1   42      kworker/1:\"x\"\\x09 enqueue  "),
 	      "enqueue line: %s", buf);
@@ -90,6 +97,10 @@ static void test_trace_text(void)
 	CHECK(strstr(buf, "range 0xffffc90000000000-0xffffc90000100000 took 1.00us"), "inval_end");
 	CHECK(strstr(buf, "pages 1000 took 1.00us"), "drain_end: %s", buf);
 	CHECK(strstr(buf, "  pmd_free_pte_page+0x14\n"), "stack line");
+	CHECK(strstr(buf, " freed by:\n               pmd_free_pte_page+0x14\n"
+		      "               __free_pages+0x10\n"
+		      "             handed over (q(P)) by:\n               pud_free_pmd_page+0x20\n"
+		      "               vfree+0x8\n"), "both stacks, labelled: %s", buf);
 	free(buf);
 }
 
@@ -110,6 +121,8 @@ static void fill(struct run_result *rr)
 	rr->viols[0].ev = event(KPT_EV_VIOLATION);
 	memcpy(rr->viols[0].ips, ips, sizeof(ips));
 	rr->viols[0].nips = 2;
+	memcpy(rr->viols[0].q_ips, q_ips, sizeof(q_ips));
+	rr->viols[0].nq_ips = 2;
 	rr->nviols = 1;
 	rr->elapsed_ns = 1500000000;
 	rr->t0 = 2000000000;
@@ -161,7 +174,7 @@ static void test_raw_bytes(void)
 
 	CHECK(k && ksyms_search(k, bad_ips[0]), "the fixture parses");
 	memcpy(e.comm, bad_comm, KPT_COMM_LEN);
-	CAPTURE(buf, out_event_json(f, &e, 2000000000, bad_ips, 2, k));
+	CAPTURE(buf, out_event_json(f, &e, 2000000000, bad_ips, 2, NULL, 0, k));
 	CHECK(jq(".", buf) == 0, "JSON with raw bytes parses: %s", buf);
 	CHECK(jq(".comm == \"k\\u00ff\\u00fe\\u001b[31m\\u0001\u00f6\\u00c0\\u00af\"", buf) == 0,
 	      "comm: bad bytes as \\u00XX, valid UTF-8 kept: %s", buf);
@@ -169,7 +182,7 @@ static void test_raw_bytes(void)
 	CHECK(!memchr(buf, 0xff, strlen(buf)) && !memchr(buf, 0x1b, strlen(buf)), "no raw bytes");
 	free(buf);
 
-	CAPTURE(buf, out_event_text(f, &e, 2000000000, bad_ips, 2, k));
+	CAPTURE(buf, out_event_text(f, &e, 2000000000, bad_ips, 2, NULL, 0, k));
 	for (char *p = buf; *p; p++)
 		CHECK((unsigned char)*p >= 0x20 || *p == '\n', "raw control byte %#x in text",
 		      (unsigned char)*p);
@@ -303,8 +316,10 @@ static void test_check_json(void)
 	CHECK(jq(".verdict == \"failed\" and .exit_code == 1 and .violations_total == 1", buf) == 0,
 	      "verdict: %s", buf);
 	CHECK(jq(".violations[0].rel_ns == 1000", buf) == 0, "times relative to the run's start");
-	CHECK(jq(".violations[0].stack == [\"pmd_free_pte_page+0x14\",\"__free_pages+0x10\"]", buf) == 0,
-	      "symbolized stack");
+	CHECK(jq(".violations[0].stack == [\"pmd_free_pte_page+0x14\",\"__free_pages+0x10\"]",
+		 buf) == 0, "symbolized stack");
+	CHECK(jq(".violations[0].q_stack == [\"pud_free_pmd_page+0x20\",\"vfree+0x8\"]",
+		 buf) == 0, "the hand-over's stack");
 	CHECK(jq(".command_run.exit_code == 1 and .command_run.argv[2] == \"exit 1\" and "
 		 ".command_run.failed", buf) == 0, "command");
 	CHECK(jq(".limits.enq_to_free == 1000 and .pending.count == 2 and "
@@ -315,6 +330,8 @@ static void test_check_json(void)
 	CAPTURE(buf, out_check(f, false, &env, &p, &rr, &v, ks));
 	CHECK(strstr(buf, "verdict: failed (exit 1)"), "text verdict: %s", buf);
 	CHECK(strstr(buf, "pmd_free_pte_page+0x14"), "text stack");
+	CHECK(strstr(buf, "handed over (q(P)) by:\n               pud_free_pmd_page+0x20\n"),
+	      "text: the hand-over's stack: %s", buf);
 	free(buf);
 }
 
@@ -340,9 +357,11 @@ static void test_junit(void)
 		 "test \"$(xmllint --xpath 'string(/testsuites/@failures)' %s)\" = 3 && "
 		 "xmllint --xpath '//testcase[@name=\"no_violation\"]/failure' %s | "
 		 "grep -q pmd_free_pte_page+0x14 && "
+		 "xmllint --xpath '//testcase[@name=\"no_violation\"]/failure' %s | "
+		 "grep -A1 'handed over' | grep -q pud_free_pmd_page+0x20 && "
 		 "xmllint --xpath '//testcase[@name=\"max_enq_to_free\"]/failure' %s >/dev/null && "
 		 "! xmllint --xpath '//testcase[@name=\"max_drain\"]/failure' %s >/dev/null 2>&1",
-		 path, path, path, path, path, path);
+		 path, path, path, path, path, path, path);
 	CHECK(n < (int)sizeof(cmd), "command truncated");
 	CHECK(unit_pipe(cmd, "") == 0, "JUnit content (%s)", path);
 	unlink(path);
