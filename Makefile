@@ -6,6 +6,8 @@
 # make check-unit   no privileges
 # make check-bpf    BPF_PROG_TEST_RUN on the running kernel, root
 # make check-vm     the VM tier: builds/boots the kernel matrix (long)
+# make install      PREFIX=/usr/local, DESTDIR: sbin/kptwatch, the man page,
+#                   the bash completion; make uninstall removes them
 
 BUILD     ?= build
 CLANG     ?= clang
@@ -36,13 +38,24 @@ LIB_OBJS  := $(filter-out $(BUILD)/src/main.o,$(OBJS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
 BPFT_SRCS := $(wildcard tests/bpf/*.c)
+MAN_DATE  := $(shell git log -1 --format=%cs -- docs/kptwatch.8.md 2>/dev/null)
+# check-unit's static build, in a directory of its own
+STATIC_BUILD ?= $(BUILD)-static
 
-.PHONY: all deps check check-unit check-bpf check-vm clean FORCE
+# kptwatch needs root (CAP_BPF, CAP_PERFMON) and its page is in section 8:
+# sbin, as bpftool. Root's PATH and sudo's secure_path have it.
+PREFIX    ?= /usr/local
+SBINDIR   ?= $(PREFIX)/sbin
+MANDIR    ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+INSTALL   ?= install
+
+.PHONY: all deps check check-unit check-bpf check-vm clean FORCE install uninstall
 .DELETE_ON_ERROR:
 # Keep the BPF objects: the skeleton embeds them, and tests/bpf load them too.
 .SECONDARY: $(BPF_OBJS)
 
-all: $(BUILD)/kptwatch
+all: $(BUILD)/kptwatch $(BUILD)/kptwatch.8
 
 deps:
 	scripts/install-deps.sh
@@ -69,6 +82,22 @@ $(BUILD)/link-flags: FORCE | $(BUILD)
 $(BUILD)/kptwatch: $(OBJS) $(BUILD)/link-flags
 	$(CC) $(LDFLAGS) -o $@ $(OBJS) $(LIBS)
 
+$(BUILD)/kptwatch.8: docs/kptwatch.8.md scripts/md2man.awk | $(BUILD)
+	awk -v version='$(VERSION)' -v date='$(MAN_DATE)' -f scripts/md2man.awk $< > $@
+
+$(STATIC_BUILD)/kptwatch: FORCE
+	$(MAKE) --no-print-directory BUILD=$(STATIC_BUILD) STATIC=1 $@
+
+install: all
+	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(BASHCOMPDIR)
+	$(INSTALL) -m 0755 $(BUILD)/kptwatch $(DESTDIR)$(SBINDIR)/kptwatch
+	$(INSTALL) -m 0644 $(BUILD)/kptwatch.8 $(DESTDIR)$(MANDIR)/man8/kptwatch.8
+	$(INSTALL) -m 0644 scripts/kptwatch.bash-completion $(DESTDIR)$(BASHCOMPDIR)/kptwatch
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/kptwatch $(DESTDIR)$(MANDIR)/man8/kptwatch.8 \
+		$(DESTDIR)$(BASHCOMPDIR)/kptwatch
+
 # kptwatch with its test hooks compiled in, for tests/unit/test_cli.sh only
 $(BUILD)/kptwatch-test: $(SRCS) $(wildcard src/*.h) $(wildcard include/*.h) $(SKELS) \
 			$(BUILD)/link-flags
@@ -85,6 +114,11 @@ check: check-unit check-bpf
 check-unit: $(UNIT_BINS) $(BUILD)/kptwatch $(BUILD)/kptwatch-test
 	tests/unit/run.sh $(UNIT_BINS)
 
+# the docs, install and static-binary tests (tests/unit/test_{docs,install,static}.sh)
+check-unit: $(BUILD)/kptwatch.8 $(STATIC_BUILD)/kptwatch
+check-unit: export KPTWATCH_BUILD := $(BUILD)
+check-unit: export KPTWATCH_STATIC := $(STATIC_BUILD)/kptwatch
+
 check-bpf: $(BUILD)/test_bpf
 	$(BUILD)/test_bpf
 
@@ -92,4 +126,4 @@ check-vm: $(BUILD)/kptwatch
 	tests/vm/check-vm.sh
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(STATIC_BUILD)

@@ -3,14 +3,15 @@
 #
 # Install what building and testing kptwatch needs, from Debian's packages:
 # the BPF toolchain (clang/LLVM, libbpf, bpftool, libelf, zlib), the test
-# tools (jq, xmllint) and the VM test bed (QEMU, a kernel build toolchain,
-# pahole for BTF, ccache).
+# tools (jq, xmllint; groff and man-db render and check the man page) and
+# the VM test bed (QEMU, a kernel build toolchain, pahole for BTF, ccache).
+# The man page is made from markdown by scripts/md2man.awk: no pandoc.
 set -euo pipefail
 
 pkgs=(
 	make gcc clang llvm pkg-config
 	libbpf-dev bpftool libelf-dev zlib1g-dev libzstd-dev
-	jq libxml2-utils
+	jq libxml2-utils groff-base man-db
 	qemu-system-x86 ccache flex bison bc libssl-dev dwarves cpio kmod
 	xz-utils socat
 )
