@@ -207,9 +207,9 @@ for entry in "${entries[@]}"; do
 		verdict "$entry" kmod "$logs/kmod.log"
 	fi
 
-	# --- the series with DEBUG_VM: its own counters prove the deferral ---
+	# --- the series' own debugfs counters (DEBUG_FS) prove the deferral ---
 	case "$entry" in
-	*-patched-debug | *-patched-debug-kaslr)
+	*-patched*)
 		if [ -n "${ko:-}" ]; then
 			guest "$entry" deferral "$logs/deferral.log" --hotplug "$entry" -- "$VM_DIR/guest-deferral.sh" "$ko"
 			verdict "$entry" deferral "$logs/deferral.log"

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # guest-deferral.sh KO_PATH: runs inside a guest of a kernel with the 6.12
-# series and CONFIG_DEBUG_VM (6.12-patched-debug), under run.sh --hotplug.
+# series and CONFIG_DEBUG_FS (6.12-patched, 6.12-patched-debug), under
+# run.sh --hotplug.
 #
 # Asserts from the kernel's own side that kernel page-table frees went
 # through the deferral: the series' debugfs counters must show every table
@@ -13,7 +14,9 @@ set -u
 
 ko=${1:?usage: guest-deferral.sh KO_PATH}
 here=$(cd "$(dirname "$0")" && pwd)
-F=/sys/kernel/debug/kernel_pgtable_async_free
+# The series' optional last patch: counters under a directory of their own
+# (v1 had a single file at the debugfs root).
+F=/sys/kernel/debug/async_pgtable_free/stats
 M=/sys/kernel/debug/kptwatch_test
 passed=0
 failed=0
@@ -33,7 +36,7 @@ settle() {
 }
 
 if [ ! -r $F ]; then
-	fail "deferral counters" "$F missing: kernel without the series or without CONFIG_DEBUG_VM"
+	fail "deferral counters" "$F missing: kernel without the series, its counters patch or CONFIG_DEBUG_FS"
 	echo "deferral: $passed passed, $failed failed"
 	exit 1
 fi
