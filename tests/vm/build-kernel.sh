@@ -55,6 +55,9 @@ case "$rest" in
 -patched-debug) patched=1 debug=1 ;;
 *) die "unknown matrix entry '$entry' (SERIES[-patched][-debug][-kaslr|-nokallsyms])" ;;
 esac
+# debug.config's PROVE_LOCKING selects LOCKDEP, which selects KALLSYMS_ALL
+[ $debug = 1 ] && [ $nokallsyms = 1 ] &&
+	die "$entry: -nokallsyms does not go with -debug (LOCKDEP selects KALLSYMS_ALL)"
 src_pkg "$series" >/dev/null
 
 patches=()
