@@ -68,7 +68,8 @@ char *fmt_value(char *buf, size_t len, __u64 v, bool ns)
 
 		if (v < u[i].div)
 			continue;
-		snprintf(buf, len, d >= 100 ? "%.0f%s" : d >= 10 ? "%.1f%s" : "%.2f%s", d, u[i].unit);
+		snprintf(buf, len, d >= 100 ? "%.0f%s" : d >= 10 ? "%.1f%s" : "%.2f%s", d,
+			 u[i].unit);
 		return buf;
 	}
 	snprintf(buf, len, "%lluns", (unsigned long long)v);

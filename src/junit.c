@@ -122,7 +122,8 @@ int out_junit(FILE *f, const struct env *env, const struct plan *p,
 	fprintf(f, "    <properties>\n");
 	fprintf(f, "      <property name=\"version\" value=\"");
 	xml_str(f, KPT_VERSION);
-	fprintf(f, "\"/>\n      <property name=\"verdict\" value=\"%s\"/>\n", verdict_name(v->code));
+	fprintf(f, "\"/>\n      <property name=\"verdict\" value=\"%s\"/>\n",
+		verdict_name(v->code));
 	fprintf(f, "      <property name=\"exit_code\" value=\"%d\"/>\n", v->code);
 	if (p) {
 		fprintf(f, "      <property name=\"shape\" value=\"%s\"/>\n", shape_name(p->shape));
@@ -148,7 +149,8 @@ int out_junit(FILE *f, const struct env *env, const struct plan *p,
 		}
 		fprintf(f, "\">");
 		xml_str(f, cases[i].msg);
-		if (!strcmp(cases[i].name, "no_violation") || !strcmp(cases[i].name, "no_range_violation")) {
+		if (!strcmp(cases[i].name, "no_violation") ||
+		    !strcmp(cases[i].name, "no_range_violation")) {
 			for (int k = 0; k < rr->nviols; k++) {
 				const struct viol *vi = &rr->viols[k];
 				char s[128];
@@ -173,6 +175,7 @@ int out_junit(FILE *f, const struct env *env, const struct plan *p,
 		xml_str(f, v->r[i].text);
 		fputc('\n', f);
 	}
-	fprintf(f, "verdict: %s</system-out>\n  </testsuite>\n</testsuites>\n", verdict_name(v->code));
+	fprintf(f, "verdict: %s</system-out>\n  </testsuite>\n</testsuites>\n",
+		verdict_name(v->code));
 	return fflush(f) || ferror(f) ? -1 : 0;
 }

@@ -97,7 +97,8 @@ static int open_and_load(struct kptwatch_bpf **out, struct plan_input *in, struc
 			continue;
 		}
 		if (env.verbose && failed_prog[0])
-			fprintf(stderr, "kptwatch: %s failed to load, demoting its point\n", failed_prog);
+			fprintf(stderr, "kptwatch: %s failed to load, demoting its point\n",
+				failed_prog);
 		if (!failed_prog[0] || plan_demote(p, failed_prog, err))
 			break;
 	}
@@ -175,8 +176,8 @@ static int probe_kernel(struct plan_input *in, struct ksyms **ks, struct probe_i
 		if (env.btf_path)
 			btf_error(env.btf_path, err);
 		else
-			fprintf(stderr, "kptwatch: the kernel has no BTF (/sys/kernel/btf/vmlinux): "
-				"give one with --btf FILE\n");
+			fprintf(stderr, "kptwatch: the kernel has no BTF "
+				"(/sys/kernel/btf/vmlinux): give one with --btf FILE\n");
 		return err;
 	}
 	if (!*ks)

@@ -84,7 +84,8 @@ int parse_duration(const char *s, __u64 *ns, char *err, size_t len)
 			mult = units[i].mult;
 	if (!mult) {
 		if (!*unit)
-			return fail(err, len, "duration '%s' needs a unit: ns, us, ms, s, m or h", s);
+			return fail(err, len, "duration '%s' needs a unit: ns, us, ms, s, m or h",
+				    s);
 		return fail(err, len, "malformed duration '%s' (try 500us, 10ms, 2s, 1m)", s);
 	}
 	if (whole > DURATION_MAX / mult)
@@ -177,7 +178,8 @@ static int opt_duration(struct env *env, const char *opt, const char *arg, __u64
 	if (parse_duration(arg, ns, e, sizeof(e)))
 		return fail(env->err, sizeof(env->err), "%s: %s", opt, e);
 	if (!*ns)
-		return fail(env->err, sizeof(env->err), "%s: duration must be greater than zero", opt);
+		return fail(env->err, sizeof(env->err), "%s: duration must be greater than zero",
+			    opt);
 	return 0;
 }
 
@@ -262,7 +264,8 @@ static int check_combination(struct env *env, const bool *seen)
 		{ OPT_JUNIT, "--junit", 1 << CMD_CHECK },
 		{ OPT_MAX, "--max", 1 << CMD_CHECK },
 		{ OPT_MAX_AGE, "--max-pending-age", 1 << CMD_CHECK },
-		{ OPT_MAX_PENDING, "--max-pending", 1 << CMD_TRACE | 1 << CMD_HIST | 1 << CMD_CHECK },
+		{ OPT_MAX_PENDING, "--max-pending",
+		  1 << CMD_TRACE | 1 << CMD_HIST | 1 << CMD_CHECK },
 		{ OPT_RINGBUF, "--ringbuf-size", 1 << CMD_TRACE | 1 << CMD_HIST | 1 << CMD_CHECK },
 	};
 
@@ -301,7 +304,8 @@ int env_parse(struct env *env, int argc, char **argv)
 		opt = getopt_long(argc, argv, "+:hVvi:c:d:", longopts, NULL);
 		if (opt == -1) {
 			/* the first non-option is the command; options go on after it */
-			if (env->cmd != CMD_NONE || optind >= argc || !strcmp(argv[optind - 1], "--"))
+			if (env->cmd != CMD_NONE || optind >= argc ||
+			    !strcmp(argv[optind - 1], "--"))
 				break;
 			if (parse_cmd(env, argv[optind]))
 				return -1;
@@ -336,7 +340,8 @@ int env_parse(struct env *env, int argc, char **argv)
 			if (parse_count(optarg, UINT32_MAX, &v, e, sizeof(e)))
 				return fail(env->err, sizeof(env->err), "-c: %s", e);
 			if (!v)
-				return fail(env->err, sizeof(env->err), "-c: count must be at least 1");
+				return fail(env->err, sizeof(env->err),
+					    "-c: count must be at least 1");
 			env->count = v;
 			break;
 		case OPT_MAX:
@@ -361,7 +366,8 @@ int env_parse(struct env *env, int argc, char **argv)
 				    argv[optind - 1]);
 		default:
 			if (optopt)
-				return fail(env->err, sizeof(env->err), "unknown option '-%c'", optopt);
+				return fail(env->err, sizeof(env->err), "unknown option '-%c'",
+					    optopt);
 			return fail(env->err, sizeof(env->err), "unknown option '%s'",
 				    argv[optind - 1]);
 		}
@@ -377,7 +383,8 @@ int env_parse(struct env *env, int argc, char **argv)
 				    argv[optind]);
 		env->argv_cmd = argv + optind;
 	} else if (optind >= 2 && !strcmp(argv[optind - 1], "--") && env->cmd == CMD_CHECK) {
-		return fail(env->err, sizeof(env->err), "check: '--' must be followed by a command");
+		return fail(env->err, sizeof(env->err),
+			    "check: '--' must be followed by a command");
 	}
 	return check_combination(env, seen);
 }
@@ -419,8 +426,9 @@ static const struct { unsigned cmds; const char *text; } opt_help[] = {
 	       "      --junit FILE        check: also write a JUnit XML report to FILE\n"
 	       "                          (opened before the run: an error is exit 2)\n" },
 	{ ALL, "      --btf FILE          kernel BTF to use when the kernel has none\n" },
-	{ ALL, "      --system-map FILE   where the memory layout variables are, when kallsyms\n"
-	       "                          lists no data symbols (default: /boot/System.map-REL)\n" },
+	{ ALL,
+"      --system-map FILE   where the memory layout variables are, when kallsyms\n"
+"                          lists no data symbols (default: /boot/System.map-REL)\n" },
 	{ ALL, "      --kprobes           use kprobes even where fentry would work\n" },
 	{ 1u << CMD_HIST, "  -i, --interval DUR      hist: print every DUR\n" },
 	{ 1u << CMD_HIST, "  -c, --count N           hist: stop after N intervals\n" },
@@ -431,10 +439,11 @@ static const struct { unsigned cmds; const char *text; } opt_help[] = {
 	{ 1u << CMD_CHECK,
 	       "      --max-pending-age DUR\n"
 	       "                          check: fail if a page is still pending after DUR\n" },
-	{ ALL_RUN, "      --max-pending N     pages tracked at once (default " KPT_STR(KPT_DEFAULT_PENDING)
-	       ", at most\n"
-	       "                          " KPT_STR(KPT_MAX_PENDING) "; ~" KPT_STR(KPT_PENDING_ENTRY_BYTES)
-	       " bytes of kernel memory each,\n"
+	{ ALL_RUN,
+"      --max-pending N     pages tracked at once (default "
+	KPT_STR(KPT_DEFAULT_PENDING) ", at most\n"
+"                          " KPT_STR(KPT_MAX_PENDING) "; ~"
+	KPT_STR(KPT_PENDING_ENTRY_BYTES) " bytes of kernel memory each,\n"
 	       "                          allocated up front)\n" },
 	{ ALL_RUN, "      --ringbuf-size SIZE event ring buffer, e.g. 4M (default 256K)\n" },
 };

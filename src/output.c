@@ -176,7 +176,8 @@ void out_probe(FILE *f, bool json, const struct plan *p, const struct probe_info
 	fprintf(f, "kernel:   %s\n", pi->release ? pi->release : "?");
 	fprintf(f, "btf:      %s\n", pi->btf_source ? pi->btf_source : "none (try --btf FILE)");
 	fprintf(f, "shape:    %s\n", shape_name(p->shape));
-	snprintf(line, sizeof(line), "layout:   %s: %s", layout_src_name(p->layout.src), p->layout.why);
+	snprintf(line, sizeof(line), "layout:   %s: %s", layout_src_name(p->layout.src),
+		 p->layout.why);
 	wrap(f, 0, 10, line);
 	if (p->layout.vmemmap_base)
 		fprintf(f, "          vmemmap_base %#llx, page_offset_base %#llx\n",
@@ -189,7 +190,8 @@ void out_probe(FILE *f, bool json, const struct plan *p, const struct probe_info
 	fprintf(f, "fentry:   %s\n", p->force_kprobes ? "not used (--kprobes)" :
 		!p->kernel_btf ? "impossible: the kernel has no BTF" :
 		p->fentry_err ? line : "available");
-	fprintf(f, "kprobes:  %s\n", p->kprobes ? "available" : "none (no kprobe PMU, no kprobe_events)");
+	fprintf(f, "kprobes:  %s\n",
+		p->kprobes ? "available" : "none (no kprobe PMU, no kprobe_events)");
 	fprintf(f, "\n%-36s %-10s %-9s %s\n", "POINT", "ROLE", "FOUND", "ATTACH");
 	for (int i = 0; i < PP_MAX; i++) {
 		const struct plan_point *pt = &p->pts[i];
@@ -202,8 +204,8 @@ void out_probe(FILE *f, bool json, const struct plan *p, const struct probe_info
 		if (pt->method == METH_KPROBE && strcmp(pt->sym, pt->func) && pt->nclones < 2) {
 			snprintf(line, sizeof(line), "on %s", pt->sym);
 			wrap(f, 2, 7, line);
-		} else if ((pt->method == METH_KPROBE || pt->method == METH_FENTRY) && pt->nclones &&
-			   p->kprobes) {
+		} else if ((pt->method == METH_KPROBE || pt->method == METH_FENTRY) &&
+			   pt->nclones && p->kprobes) {
 			int n = snprintf(line, sizeof(line), "clones, by kprobe:");
 
 			for (int c = 0; c < pt->nclones && c < KPT_MAX_CLONES &&
@@ -460,7 +462,8 @@ void out_counters_text(FILE *f, const __u64 *c)
 	for (int i = 0; i < KPT_C_MAX; i++) {
 		if (i == KPT_C_POINT_BASE + KPT_PT_NONE || (i >= KPT_C_POINT_BASE && !c[i]))
 			continue;
-		col += fprintf(f, "  %s %llu", counter_name(i, b, sizeof(b)), (unsigned long long)c[i]);
+		col += fprintf(f, "  %s %llu", counter_name(i, b, sizeof(b)),
+			       (unsigned long long)c[i]);
 		if (col > 60) {
 			fputc('\n', f);
 			col = 0;

@@ -70,11 +70,13 @@ want="--junit /tmp: Is a directory" usage check --junit /tmp -- true
 if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
 	err=$(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
 		"$K" probe 2>&1 >/dev/null); rc=$?
-	[ $rc -eq 2 ] && [ "$err" = "kptwatch: needs root (CAP_BPF and CAP_PERFMON): run with sudo" ] &&
+	msg="kptwatch: needs root (CAP_BPF and CAP_PERFMON): run with sudo"
+	[ $rc -eq 2 ] && [ "$err" = "$msg" ] &&
 		ok "not root" || nok "not root" "rc=$rc stderr=$err"
 elif [ "$(id -u)" -ne 0 ]; then
 	err=$("$K" probe 2>&1 >/dev/null); rc=$?
-	[ $rc -eq 2 ] && [[ $err == *"needs root"* ]] && ok "not root" || nok "not root" "rc=$rc $err"
+	[ $rc -eq 2 ] && [[ $err == *"needs root"* ]] && ok "not root" ||
+		nok "not root" "rc=$rc $err"
 else
 	skip "not root" "no setpriv"
 fi
@@ -110,7 +112,8 @@ err=$("$K" probe --system-map /nonexistent/System.map 2>&1 >/dev/null); rc=$?
 	ok "missing --system-map file" || nok "missing --system-map file" "rc=$rc $err"
 
 out=$("$K" probe 2>&1); prc=$?
-if [[ $prc =~ ^[023]$ ]] && grep -q '^shape: ' <<<"$out" && grep -q "^verdict: .*(exit $prc)" <<<"$out"; then
+if [[ $prc =~ ^[023]$ ]] && grep -q '^shape: ' <<<"$out" &&
+	grep -q "^verdict: .*(exit $prc)" <<<"$out"; then
 	ok "probe on $(uname -r) (exit $prc)"
 else
 	nok "probe on $(uname -r)" "rc=$prc" "$out"
@@ -149,7 +152,8 @@ export KPTWATCH_TEST_UNUSABLE=1
 K=$KT
 junit=$(mktemp)
 out=$(timeout 20 "$K" check -d 500ms --json --junit "$junit" 2>/dev/null); rc=$?
-if [[ $rc =~ ^[013]$ ]] && jq -e ".exit_code == $rc and .elapsed_ns >= 500000000" <<<"$out" >/dev/null &&
+if [[ $rc =~ ^[013]$ ]] &&
+	jq -e ".exit_code == $rc and .elapsed_ns >= 500000000" <<<"$out" >/dev/null &&
 	xmllint --noout "$junit"; then
 	ok "check -d 500ms --json --junit (exit $rc)"
 else
@@ -158,11 +162,13 @@ fi
 rm -f "$junit"
 
 out=$(timeout 20 "$K" check --json -- sh -c 'exit 4' 2>/dev/null); rc=$?
-[ $rc -eq 1 ] && jq -e '.command_run.exit_code == 4 and .verdict == "failed"' <<<"$out" >/dev/null &&
+[ $rc -eq 1 ] &&
+	jq -e '.command_run.exit_code == 4 and .verdict == "failed"' <<<"$out" >/dev/null &&
 	ok "check -- failing command: exit 1" || nok "check -- failing command" "rc=$rc" "$out"
 
 out=$(timeout 20 "$K" check -- /nonexistent/cmd 2>/dev/null); rc=$?
-[ $rc -eq 1 ] && grep -q "command could not run" <<<"$out" && ok "check -- missing command: exit 1" ||
+[ $rc -eq 1 ] && grep -q "command could not run" <<<"$out" &&
+	ok "check -- missing command: exit 1" ||
 	nok "check -- missing command" "rc=$rc" "$out"
 
 # hist -i --json: NDJSON, an interval per line with its drops, map_full
@@ -202,7 +208,8 @@ sleep 2; kill -INT $pid; wait $pid; rc=$?
 	ok "trace ends on SIGINT with a summary" || nok "trace on SIGINT" "rc=$rc" "$(cat "$tmp")"
 "$K" check --json -- sleep 60.123 >"$tmp" 2>/dev/null & pid=$!
 sleep 2; kill -TERM $pid; wait $pid; rc=$?
-if [ $rc -eq 3 ] && jq -e '.interrupted and .command_run.status == "killed by TERM"' "$tmp" >/dev/null &&
+if [ $rc -eq 3 ] &&
+	jq -e '.interrupted and .command_run.status == "killed by TERM"' "$tmp" >/dev/null &&
 	! pgrep -f "^sleep 60.123$" >/dev/null; then
 	ok "check -- COMMAND on SIGTERM: exit 3, command stopped"
 else
@@ -220,7 +227,8 @@ fi
 
 # the command's stdout must not get into the JSON document
 err=$(timeout 20 "$K" check --json -- sh -c 'echo noise' 2>&1 >"$tmp"); rc=$?
-if [[ $rc =~ ^[013]$ ]] && jq -e ".exit_code == $rc" "$tmp" >/dev/null && grep -qx noise <<<"$err"; then
+if [[ $rc =~ ^[013]$ ]] && jq -e ".exit_code == $rc" "$tmp" >/dev/null &&
+	grep -qx noise <<<"$err"; then
 	ok "check --json -- sh -c 'echo noise': stdout is one JSON document, noise on stderr"
 else
 	nok "check --json -- sh -c 'echo noise'" "rc=$rc" "$(cat "$tmp")" "stderr: $err"

@@ -81,7 +81,8 @@ static void check_dist(const char *name, __u64 (*gen)(void), size_t n)
 		__u64 err = e > x ? e - x : x - e;
 
 		CHECK(kpt_hist_slot(e) == s, "%s p%g: estimate %llu in slot %u, exact %llu in %u",
-		      name, ps[k], (unsigned long long)e, kpt_hist_slot(e), (unsigned long long)x, s);
+		      name, ps[k], (unsigned long long)e, kpt_hist_slot(e),
+		      (unsigned long long)x, s);
 		CHECK(err <= half, "%s p%g: |%llu - %llu| > half slot %llu", name, ps[k],
 		      (unsigned long long)e, (unsigned long long)x, (unsigned long long)half);
 		/* the documented bound: exact below 8, else within 1/16 */
@@ -169,10 +170,12 @@ static void test_render_80_columns(void)
 		if (sscanf(line, " %llu -> %llu : %llu", &lo, &hi, &cnt) == 3) {
 			total += cnt;
 			rows++;
-			CHECK(lo == 0 ? hi == 0 : hi == 2 * lo - 1, "row bounds %llu -> %llu", lo, hi);
+			CHECK(lo == 0 ? hi == 0 : hi == 2 * lo - 1, "row bounds %llu -> %llu", lo,
+			      hi);
 		}
 	}
-	CHECK(total == h->count, "rows sum to %llu, count %llu", total, (unsigned long long)h->count);
+	CHECK(total == h->count, "rows sum to %llu, count %llu", total,
+	      (unsigned long long)h->count);
 	CHECK(rows >= 20, "expected the full range of rows, got %d", rows);
 	free(buf);
 	free(h);

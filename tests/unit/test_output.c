@@ -61,18 +61,20 @@ static void test_trace_ndjson(void)
 	});
 	CHECK(jq("select(length > 0)", buf) == 0, "NDJSON parses: %s", buf);
 	CHECK(unit_pipe("jq -s -e 'length == 8' >/dev/null", buf) == 0, "eight lines");
-	CHECK(unit_pipe("jq -s -e '[.[].event] == [\"enqueue\",\"drain_begin\",\"drain_end\","
-			"\"inval_begin\",\"inval_end\",\"free\",\"violation\",\"range_violation\"]' "
-			">/dev/null", buf) == 0, "event names in order");
+	CHECK(unit_pipe("jq -s -e '[.[].event] == [\"enqueue\",\"drain_begin\","
+			"\"drain_end\",\"inval_begin\",\"inval_end\",\"free\",\"violation\","
+			"\"range_violation\"]' >/dev/null", buf) == 0, "event names in order");
 	CHECK(unit_pipe("jq -s -e '.[6] | .pfn == \"0x1234\" and .latency_ns == 1000 and "
-			".point == \"pmd_free_pte_page\" and .stack[0] == \"pmd_free_pte_page+0x14\" "
-			"and .rel_ns == 1000 and .comm == \"kworker/1:\\\"x\\\"\\t\"' >/dev/null", buf) == 0,
+			".point == \"pmd_free_pte_page\" and "
+			".stack[0] == \"pmd_free_pte_page+0x14\" and .rel_ns == 1000 and "
+			".comm == \"kworker/1:\\\"x\\\"\\t\"' >/dev/null", buf) == 0,
 	      "violation fields: %s", buf);
 	CHECK(unit_pipe("jq -s -e '.[6] | .stack == [\"pmd_free_pte_page+0x14\", "
 			"\"__free_pages+0x10\"] and .q_stack == [\"pud_free_pmd_page+0x20\", "
 			"\"vfree+0x8\"]' >/dev/null", buf) == 0, "both stacks: %s", buf);
-	CHECK(unit_pipe("jq -s -e '.[4] | .dur_ns == 1000 and .range_start == \"0xffffc90000000000\"'"
-			" >/dev/null", buf) == 0, "inval_end fields");
+	CHECK(unit_pipe("jq -s -e '.[4] | .dur_ns == 1000 and "
+			".range_start == \"0xffffc90000000000\"' >/dev/null", buf) == 0,
+	      "inval_end fields");
 	for (char *p = buf; (p = strchr(p, '\n')); p++)
 		CHECK(p[1] == 0 || p[1] == '{', "one document per line");
 	free(buf);
@@ -323,8 +325,8 @@ static void test_check_json(void)
 	CHECK(jq(".command_run.exit_code == 1 and .command_run.argv[2] == \"exit 1\" and "
 		 ".command_run.failed", buf) == 0, "command");
 	CHECK(jq(".limits.enq_to_free == 1000 and .pending.count == 2 and "
-		 ".plan.shape == \"seed\" and (.reasons | map(.kind) | index(\"fail\")) != null", buf) == 0,
-	      "limits, pending, plan");
+		 ".plan.shape == \"seed\" and (.reasons | map(.kind) | index(\"fail\")) != null",
+		 buf) == 0, "limits, pending, plan");
 	free(buf);
 
 	CAPTURE(buf, out_check(f, false, &env, &p, &rr, &v, ks));
@@ -387,8 +389,8 @@ static void test_probe_json(void)
 	CAPTURE(buf, out_probe(f, true, &p, &pi, 2));
 	CHECK(jq(".command == \"probe\" and .exit_code == 2 and .plan.shape == \"unpatched\" and "
 		 ".plan.usable == false and (.plan.points | length) == 10 and "
-		 ".plan.points[6].method == \"missing\" and (.plan.points[6].why | test(\"EPERM\"))", buf) == 0,
-	      "probe JSON: %s", buf);
+		 ".plan.points[6].method == \"missing\" and "
+		 "(.plan.points[6].why | test(\"EPERM\"))", buf) == 0, "probe JSON: %s", buf);
 	free(buf);
 	CAPTURE(buf, out_probe(f, false, &p, &pi, 2));
 	for (char *l = buf, *n; l && *l; l = n ? n + 1 : NULL) {
@@ -407,7 +409,8 @@ static void test_probe_clones_layout(void)
 				      "ffffffff81084c40 T pmd_free_pte_page\n"
 				      "ffffffff81086100 t free_pagetable.isra.0\n"
 				      "ffffffff81086200 t free_pagetable.constprop.0\n");
-	struct plan_input in = { .kernel_btf = true, .btf_loaded = true, .kprobes = true, .ksyms = k };
+	struct plan_input in = { .kernel_btf = true, .btf_loaded = true, .kprobes = true,
+				 .ksyms = k };
 	struct probe_info pi = { .release = "6.12.117", .nlinks = -1 };
 	struct plan p;
 	char *buf = NULL;
@@ -415,7 +418,8 @@ static void test_probe_clones_layout(void)
 	in.btf_func[PP_PMD_FREE_PTE_PAGE] = in.btf_func[PP_PUD_FREE_PMD_PAGE] = true;
 	in.btf_func[PP_PAGE_FREE] = true;
 	in.layout.src = LAYOUT_SYSTEM_MAP;
-	snprintf(in.layout.why, sizeof(in.layout.why), "vmemmap_base and page_offset_base from /boot/System.map-6.12.117");
+	snprintf(in.layout.why, sizeof(in.layout.why),
+		 "vmemmap_base and page_offset_base from /boot/System.map-6.12.117");
 	plan_build(&in, &p);
 	layout_check(&p.layout, 0xfffff41f00000000ULL, 0xffff89ab80000000ULL);
 	CAPTURE(buf, out_probe(f, true, &p, &pi, 0));
