@@ -211,6 +211,8 @@ static bool same_file(FILE *a, FILE *b)
 /*
  * Output files are opened before anything is loaded or run: a path that
  * cannot be written is a usage error now, not a lost verdict at the end.
+ * --junit /dev/stdout writes through stdout itself: a second open file
+ * description would have an offset of its own and overwrite the report.
  */
 static int open_outputs(struct run *r)
 {
@@ -220,6 +222,10 @@ static int open_outputs(struct run *r)
 	if (!r->junit) {
 		fprintf(stderr, "kptwatch: --junit %s: %s\n", env.junit, strerror(errno));
 		return -1;
+	}
+	if (same_file(r->junit, stdout)) {
+		fclose(r->junit);
+		r->junit = stdout;
 	}
 	return 0;
 }
@@ -250,7 +256,7 @@ int main(int argc, char **argv)
 	if (open_outputs(&r))
 		return EXIT_USAGE;
 	/* a document on stdout is kept clean of COMMAND's output */
-	r.cmd_stdout_to_stderr = env.json || (r.junit && same_file(r.junit, stdout));
+	r.cmd_stdout_to_stderr = env.json || r.junit == stdout;
 	run_signals();
 	if (check_privileges()) {
 		fprintf(stderr, "kptwatch: needs root (CAP_BPF and CAP_PERFMON): run with sudo\n");

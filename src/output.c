@@ -156,7 +156,7 @@ static void doc_open(struct jw *w, FILE *f, const char *command)
 
 void out_probe(FILE *f, bool json, const struct plan *p, const struct probe_info *pi, int code)
 {
-	char fb[64], line[320];
+	char fb[64], line[320], safe[4 * sizeof(line) + 1];
 
 	if (json) {
 		struct jw w;
@@ -203,7 +203,7 @@ void out_probe(FILE *f, bool json, const struct plan *p, const struct probe_info
 			continue;
 		if (pt->method == METH_KPROBE && strcmp(pt->sym, pt->func) && pt->nclones < 2) {
 			snprintf(line, sizeof(line), "on %s", pt->sym);
-			wrap(f, 2, 7, line);
+			wrap(f, 2, 7, term_str(safe, sizeof(safe), line, sizeof(line)));
 		} else if ((pt->method == METH_KPROBE || pt->method == METH_FENTRY) &&
 			   pt->nclones && p->kprobes) {
 			int n = snprintf(line, sizeof(line), "clones, by kprobe:");
@@ -212,7 +212,8 @@ void out_probe(FILE *f, bool json, const struct plan *p, const struct probe_info
 					n < (int)sizeof(line); c++)
 				n += snprintf(line + n, sizeof(line) - n, "%s %s", c ? "," : "",
 					      pt->clones[c]);
-			wrap(f, 2, 7, line);
+			/* kallsyms names are bytes from the kernel */
+			wrap(f, 2, 7, term_str(safe, sizeof(safe), line, sizeof(line)));
 		}
 		if (pt->why[0]) {
 			snprintf(line, sizeof(line), "why: %s", pt->why);

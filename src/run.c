@@ -261,7 +261,7 @@ static int report_check(struct run *r)
 	if (r->junit) {
 		int err = out_junit(r->junit, env, r->plan, r->rr, &v, r->ks);
 
-		err = fclose(r->junit) || err;
+		err = (r->junit == stdout ? fflush(r->junit) : fclose(r->junit)) || err;
 		r->junit = NULL;
 		if (err) {
 			fprintf(stderr, "kptwatch: cannot write %s: %s\n", env->junit,
@@ -288,7 +288,7 @@ int run_report(struct run *r)
 
 void run_close(struct run *r)
 {
-	if (r->junit)
+	if (r->junit && r->junit != stdout)
 		fclose(r->junit);
 	r->junit = NULL;
 	ring_buffer__free(r->rb);

@@ -233,5 +233,15 @@ if [[ $rc =~ ^[013]$ ]] && jq -e ".exit_code == $rc" "$tmp" >/dev/null &&
 else
 	nok "check --json -- sh -c 'echo noise'" "rc=$rc" "$(cat "$tmp")" "stderr: $err"
 fi
+
+# --junit /dev/stdout: the report follows the text on stdout, and COMMAND's
+# output goes to stderr
+err=$(timeout 20 "$K" check --junit /dev/stdout -- sh -c 'echo noise' 2>&1 >"$tmp"); rc=$?
+if [[ $rc =~ ^[013]$ ]] && ! grep -q noise "$tmp" && grep -qx noise <<<"$err" &&
+	grep -q '^verdict: ' "$tmp" && sed -n '/^<?xml/,$p' "$tmp" | xmllint --noout -; then
+	ok "check --junit /dev/stdout: text, then the report; noise on stderr"
+else
+	nok "check --junit /dev/stdout" "rc=$rc" "$(cat "$tmp")" "stderr: $err"
+fi
 rm -f "$tmp"
 exit $failed
