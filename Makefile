@@ -8,6 +8,7 @@
 # make check-vm     the VM tier: builds/boots the kernel matrix (long)
 # make install      PREFIX=/usr/local, DESTDIR: sbin/kptwatch, the man page,
 #                   the bash completion; make uninstall removes them
+# make demo         the patched and a buggy kernel in QEMU (scripts/demo.sh)
 
 BUILD     ?= build
 CLANG     ?= clang
@@ -50,7 +51,7 @@ MANDIR    ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 INSTALL   ?= install
 
-.PHONY: all deps check check-unit check-bpf check-vm clean FORCE install uninstall
+.PHONY: all deps check check-unit check-bpf check-vm clean FORCE install uninstall demo
 .DELETE_ON_ERROR:
 # Keep the BPF objects: the skeleton embeds them, and tests/bpf load them too.
 .SECONDARY: $(BPF_OBJS)
@@ -124,6 +125,10 @@ check-bpf: $(BUILD)/test_bpf
 
 check-vm: $(BUILD)/kptwatch
 	tests/vm/check-vm.sh
+
+# make demo DEMO_ARGS="--no-bug" etc.: scripts/demo.sh --help
+demo:
+	scripts/demo.sh $(DEMO_ARGS)
 
 clean:
 	rm -rf $(BUILD) $(STATIC_BUILD)

@@ -1,0 +1,284 @@
+# SPDX-License-Identifier: GPL-2.0
+# Functions of scripts/demo.sh, sourced (by demo.sh and by
+# tests/unit/test_demo.sh, which feeds them fake logs and saved results).
+#
+# Needs: KPTWATCH_CACHE (set by the caller), TOP (the repository).
+
+# fmt_dur SECONDS: "45 s", "3 min 05 s", "1 h 02 min"
+fmt_dur() {
+	local s=${1:-0}
+	[ "$s" -lt 0 ] && s=0
+	if [ "$s" -lt 60 ]; then
+		printf '%d s' "$s"
+	elif [ "$s" -lt 3600 ]; then
+		printf '%d min %02d s' $((s / 60)) $((s % 60))
+	else
+		printf '%d h %02d min' $((s / 3600)) $((s % 3600 / 60))
+	fi
+}
+
+# cache_key ENTRY SRC_DIR [PATCH...]: the KEY tests/vm/build-kernel.sh gives
+# ENTRY's build directory (the same inputs, in the same order). Used only to
+# tell "cached" from "to build" before building; build-kernel.sh decides.
+cache_key() {
+	local entry=$1 src=$2 rest patched=0 f
+	shift 2
+	local frags=("$TOP/tests/vm/config/base.config") patches=()
+	rest=${entry#*-}
+	[ "$rest" = "$entry" ] && rest=
+	case "-$rest" in *-debug*) frags+=("$TOP/tests/vm/config/debug.config") ;; esac
+	case "-$rest" in *-kaslr*) frags+=("$TOP/tests/vm/config/kaslr.config") ;; esac
+	case "-$rest" in *-patched*) patched=1 ;; esac
+	if [ $patched = 1 ]; then
+		for f in "$TOP/patches/linux-${entry%%-*}"/*.patch; do
+			[ -e "$f" ] && patches+=("$f")
+		done
+	fi
+	patches+=("$@")
+	{
+		cat "$src/.debian-version"
+		for f in "${frags[@]}" "${patches[@]}"; do
+			sha256sum <"$f"
+		done
+		gcc --version | head -n1
+	} | sha256sum | cut -c1-12
+}
+
+# cached_dir ENTRY [PATCH...]: print the build directory if ENTRY (with
+# PATCH on top: a mutant) is built and cached, else fail. Needs the source
+# already fetched (it is, once any entry of the series was built).
+cached_dir() {
+	local entry=$1 src key name d
+	shift
+	src=$(ls -d "$KPTWATCH_CACHE/src/linux-source-${entry%%-*}-"*/.extracted 2>/dev/null | sort -V | tail -n1)
+	[ -n "$src" ] || return 1
+	src=${src%/.extracted}
+	key=$(cache_key "$entry" "$src" "$@") || return 1
+	name=$entry
+	[ $# -gt 0 ] && name=$entry+mut
+	d=$KPTWATCH_CACHE/build/$name-$key
+	[ -f "$d/.built" ] || return 1
+	echo "$d"
+}
+
+# previous_build NAME: "SECONDS LINES" of the newest earlier build of NAME
+# (an ENTRY, or ENTRY+mut) in the cache, whatever its key: how long it took
+# (build-seconds) and how many lines its build.log has. Fails if none.
+previous_build() {
+	local name=$1 f k best= t
+	for f in "$KPTWATCH_CACHE/build/$name"-*/build-seconds; do
+		[ -f "$f" ] || continue
+		# ENTRY-KEY only: "6.12-KEY", not "6.12-patched-KEY"
+		k=${f#"$KPTWATCH_CACHE/build/$name"-}
+		k=${k%/build-seconds}
+		[[ $k =~ ^[0-9a-f]{12}$ ]] || continue
+		[ -z "$best" ] || [ "$f" -nt "$best" ] && best=$f
+	done
+	[ -n "$best" ] || return 1
+	t=$(cat "$best")
+	echo "$t $(wc -l <"${best%/build-seconds}/build.log" 2>/dev/null || echo 0)"
+}
+
+# estimate NAME: "SECONDS LINES SOURCE" for a build of NAME: the previous
+# build of NAME, else of its base entry (6.12-patched for 6.12-patched+mut,
+# 6.12 for 6.12-patched), else "0 0 none" (the caller says 20-40 min).
+estimate() {
+	local name=$1 p n
+	for n in "$name" "${name%+mut}" "${name%%-*}"; do
+		if p=$(previous_build "$n"); then
+			echo "$p $n"
+			return 0
+		fi
+	done
+	echo "0 0 none"
+}
+
+# last_action LOG: the kernel build's latest action, "CC mm/vmalloc.o"
+last_action() {
+	[ -r "$1" ] || return 0
+	tail -n 50 "$1" 2>/dev/null | sed -n 's/^  \([A-Z][A-Z0-9_]*\) *\(\[[A-Z]\] \)\{0,1\}\([^ ]*\)$/\1 \3/p' | tail -n1
+}
+
+# progress_line STEP ELAPSED EST_SECONDS EST_SOURCE LOG EST_LINES
+# One line: the step, elapsed time, the estimate of what is left, the
+# latest action from LOG (and how far through the previous build's log).
+progress_line() {
+	local step=$1 el=$2 est=$3 src=$4 log=$5 lines=${6:-0} left act n pct=
+	if [ -r "$log" ] && [ "$lines" -gt 0 ]; then
+		n=$(wc -l <"$log")
+		pct=$((n * 100 / lines))
+		[ $pct -gt 99 ] && pct=99
+	fi
+	if [ "$est" -gt 0 ]; then
+		left=$((est - el))
+		# the log says how far along it is: trust it over the clock
+		if [ -n "$pct" ] && [ "$pct" -gt 5 ]; then
+			left=$((el * (100 - pct) / pct))
+		fi
+		if [ $left -gt 0 ]; then
+			left="about $(fmt_dur $left) left (the last $src build took $(fmt_dur "$est"))"
+		else
+			left="longer than the last $src build ($(fmt_dur "$est")), still going"
+		fi
+	else
+		left="a cold kernel build takes 20-40 min on two cores"
+	fi
+	act=$(last_action "$log")
+	printf '%s: %s elapsed, %s%s%s' "$step" "$(fmt_dur "$el")" "$left" \
+		"${pct:+, ~$pct% of its steps}" "${act:+; $act}"
+}
+
+# build_step STEPLOG: what build-kernel.sh / fetch-source.sh said last,
+# shortened ("configuring", "building bzImage and modules", ...)
+build_step() {
+	local l
+	l=$(grep -E '^(build-kernel|fetch-source)\.sh: ' "$1" 2>/dev/null | tail -n1)
+	l=${l#*: }
+	l=${l%% (*}
+	case "$l" in
+	*": "*) l=${l#*: } ;;
+	esac
+	echo "${l:-starting}"
+}
+
+# kernel_log STEPLOG: the build.log build-kernel.sh named
+kernel_log() {
+	sed -n 's/.*(log: \(.*build\.log\))$/\1/p' "$1" 2>/dev/null | tail -n1
+}
+
+# watch_build PID LABEL NAME STEPLOG: show progress until PID exits. On a
+# terminal one line redrawn every KPTWATCH_DEMO_TICK s (default 5), else a
+# new line every KPTWATCH_DEMO_TICK s (default 60). Returns PID's status.
+watch_build() {
+	local pid=$1 label=$2 name=$3 steplog=$4 t0 tick est lines src line rc
+	read -r est lines src <<<"$(estimate "$name")"
+	t0=$(date +%s)
+	if [ -t 1 ]; then tick=${KPTWATCH_DEMO_TICK:-5}; else tick=${KPTWATCH_DEMO_TICK:-60}; fi
+	while kill -0 "$pid" 2>/dev/null; do
+		line=$(progress_line "$label: $(build_step "$steplog")" $(($(date +%s) - t0)) \
+			"$est" "$src" "$(kernel_log "$steplog")" "$lines")
+		if [ -t 1 ]; then
+			printf '\r\033[K%s' "${line:0:$((${COLUMNS:-100} - 1))}"
+		else
+			echo "$line"
+		fi
+		local i=0
+		while [ $i -lt "$tick" ] && kill -0 "$pid" 2>/dev/null; do
+			sleep 1
+			i=$((i + 1))
+		done
+	done
+	wait "$pid"
+	rc=$?
+	[ -t 1 ] && printf '\r\033[K'
+	return $rc
+}
+
+# counters FILE: "queued Q freed_ok F violation V" from kptwatch's text
+# output (its "counters:" block), 0 where absent
+counters() {
+	local k v out=
+	for k in queued freed_ok violation; do
+		v=$(sed -n '/^counters:/,/^[^ ]/p' "$1" 2>/dev/null | grep -oE "(^| )$k [0-9]+" |
+			tail -n1 | awk '{ print $2 }')
+		out="$out $k ${v:-0}"
+	done
+	echo "${out# }"
+}
+
+# hist_figures FILE METRIC: "count N  avg A  p50 ..." of METRIC's histogram
+# in kptwatch's text output (the last one), empty if absent
+hist_figures() {
+	sed -n "s/^$2: \(count .*\)/\1/p" "$1" 2>/dev/null | tail -n1
+}
+
+# short_check FILE MAX: kptwatch check's text output with the violation
+# reports before the histograms cut to MAX lines (a buggy kernel gives
+# hundreds, each with two stacks); histograms, counters, verdict in full
+short_check() {
+	awk -v max="$2" '
+		!h && /^[a-z_]+: (count |no samples)/ {
+			h = 1
+			if (n > max)
+				printf "[... %d more lines of violation reports: all in check.txt ...]\n\n", n - max
+		}
+		h { print; next }
+		{ if (++n <= max) print }
+		END { if (!h && n > max) printf "[... %d more lines in check.txt ...]\n", n - max }
+	' "$1"
+}
+
+# get KEY FILE: the value of KEY= in a key=value file
+get() { sed -n "s/^$1=//p" "$2" 2>/dev/null | tail -n1; }
+
+# judge DIR: "PASS|FAIL|ERROR reason" for one kernel's saved result
+# (DIR/result, key=value: label, entry, expect clean|violation, run_rc,
+# check_rc, hotplug; counters from DIR/check.txt)
+judge() {
+	local d=$1 r=$1/result expect run check q f v
+	[ -f "$r" ] || { echo "ERROR no result saved ($d/result)"; return; }
+	expect=$(get expect "$r")
+	run=$(get run_rc "$r")
+	check=$(get check_rc "$r")
+	read -r _ q _ f _ v <<<"$(counters "$d/check.txt")"
+	case "$run" in
+	0) ;;
+	123) echo "ERROR the kernel log has a splat (see $d/run.log)"; return ;;
+	124) echo "ERROR the guest timed out (see $d/run.log)"; return ;;
+	125) echo "ERROR the test bed failed to start the guest (see $d/run.log)"; return ;;
+	126) echo "ERROR the guest stopped without a result (see $d/run.log)"; return ;;
+	"") echo "ERROR the guest did not run"; return ;;
+	*) echo "ERROR the guest script failed, exit $run (see $d/guest.log)"; return ;;
+	esac
+	case "$expect:$check" in
+	clean:0) echo "PASS clean: $q pages queued, $f freed after an IOMMU flush, 0 violations" ;;
+	clean:1) echo "FAIL $v violations, or a limit or the workload failed (see $d/check.txt)" ;;
+	clean:3) echo "FAIL verdict incomplete (see the reasons in $d/check.txt)" ;;
+	violation:1)
+		if [ "${v:-0}" -gt 0 ]; then
+			echo "PASS the bug was caught: $v pages freed before their IOMMU flush"
+		else
+			echo "FAIL check failed but reported no violation (see $d/check.txt)"
+		fi ;;
+	violation:0) echo "FAIL the seeded bug was not caught: check said clean" ;;
+	violation:3) echo "FAIL verdict incomplete, the bug neither caught nor excluded (see $d/check.txt)" ;;
+	*) echo "FAIL kptwatch check exited ${check:-?} (see $d/check.txt)" ;;
+	esac
+}
+
+# summary DIR: the plain summary over DIR/*/result; returns 0 when every
+# kernel gave what it should, 1 when a verdict was wrong, 5 when a guest
+# run failed, 4 when there is nothing to summarize
+summary() {
+	local dir=$1 d j status=0 n=0 entry hot label about h seen=" "
+	echo "== Summary"
+	for d in "$dir"/fixed "$dir"/buggy "$dir"/*/; do
+		d=${d%/}
+		[ -f "$d/result" ] || continue
+		case "$seen" in *" $d "*) continue ;; esac
+		seen="$seen $d "
+		n=$((n + 1))
+		label=$(get label "$d/result")
+		entry=$(get entry "$d/result")
+		hot=$(get hotplug "$d/result")
+		j=$(judge "$d")
+		printf '  %-5s %s (%s)\n' "${j%% *}" "$label" "$entry"
+		printf '        %s\n' "${j#* }"
+		about=$(get about "$d/result")
+		[ -n "$about" ] && printf '        kernel: %s\n' "$about"
+		h=$(hist_figures "$d/check.txt" enq_to_free)
+		[ -n "$h" ] && printf '        enqueue to free: %s\n' "$h"
+		printf '        watched: %s%s\n' "$(get workload "$d/result")" \
+			"${hot:+; memory hot-remove: $hot}"
+		printf '        outputs: %s/\n' "$d"
+		case "${j%% *}" in
+		FAIL) [ $status = 0 ] && status=1 ;;
+		ERROR) status=5 ;;
+		esac
+	done
+	if [ $n = 0 ]; then
+		echo "  nothing was run (no $dir/*/result)"
+		return 4
+	fi
+	return $status
+}
