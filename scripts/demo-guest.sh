@@ -49,7 +49,15 @@ say "kptwatch hist -i 5s, while 2 threads remap vmalloc areas and free PTE pages
 hpid=$!
 tail -n +1 -f "$out/hist.txt" --pid=$hpid &
 tpid=$!
-sleep 3 # attached by then (hist prints nothing before its first interval)
+# hist prints nothing before its first interval: wait until its BPF links
+# (or kprobe perf events) stop growing; attaching under TCG takes seconds
+prev=-1
+for _ in $(seq 120); do
+	n=$(ls -l /proc/$hpid/fd 2>/dev/null | grep -c 'bpf_link\|perf_event')
+	[ "$n" -gt 0 ] && [ "$n" = "$prev" ] && break
+	prev=$n
+	sleep 0.5
+done
 echo "churn mode=vmap_pmd secs=$secs" >$D/run
 echo "churn mode=pte_kernel secs=$secs" >$D/run
 sleep 1

@@ -228,7 +228,7 @@ judge() {
 	125) echo "ERROR the test bed failed to start the guest (see $d/run.log)"; return ;;
 	126) echo "ERROR the guest stopped without a result (see $d/run.log)"; return ;;
 	"") echo "ERROR the guest did not run"; return ;;
-	*) echo "ERROR the guest script failed, exit $run (see $d/guest.log)"; return ;;
+	*) echo "ERROR the guest script failed, exit $run: $(get error "$r") (see $d/guest.log)"; return ;;
 	esac
 	case "$expect:$check" in
 	clean:0) echo "PASS clean: $q pages queued, $f freed after an IOMMU flush, 0 violations" ;;
