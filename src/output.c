@@ -120,9 +120,14 @@ static const char *found_str(const struct plan_point *pt, char *buf, size_t len)
 	return buf;
 }
 
-/* Print text indented, wrapped at 80 columns on spaces. */
-static void wrap(FILE *f, int indent, int cont, const char *text)
+/*
+ * Print text indented, wrapped at 80 columns on spaces. What it quotes
+ * (symbol names, paths, reasons) can hold any byte: escape it first.
+ */
+static void wrap(FILE *f, int indent, int cont, const char *raw)
 {
+	char safe[4 * 320 + 1];
+	const char *text = term_str(safe, sizeof(safe), raw, strlen(raw));
 	int width = 80 - indent - 2;
 
 	while (*text) {
@@ -156,7 +161,7 @@ static void doc_open(struct jw *w, FILE *f, const char *command)
 
 void out_probe(FILE *f, bool json, const struct plan *p, const struct probe_info *pi, int code)
 {
-	char fb[64], line[320], safe[4 * sizeof(line) + 1];
+	char fb[64], line[320];
 
 	if (json) {
 		struct jw w;
@@ -203,7 +208,7 @@ void out_probe(FILE *f, bool json, const struct plan *p, const struct probe_info
 			continue;
 		if (pt->method == METH_KPROBE && strcmp(pt->sym, pt->func) && pt->nclones < 2) {
 			snprintf(line, sizeof(line), "on %s", pt->sym);
-			wrap(f, 2, 7, term_str(safe, sizeof(safe), line, sizeof(line)));
+			wrap(f, 2, 7, line);
 		} else if ((pt->method == METH_KPROBE || pt->method == METH_FENTRY) &&
 			   pt->nclones && p->kprobes) {
 			int n = snprintf(line, sizeof(line), "clones, by kprobe:");
@@ -212,8 +217,7 @@ void out_probe(FILE *f, bool json, const struct plan *p, const struct probe_info
 					n < (int)sizeof(line); c++)
 				n += snprintf(line + n, sizeof(line) - n, "%s %s", c ? "," : "",
 					      pt->clones[c]);
-			/* kallsyms names are bytes from the kernel */
-			wrap(f, 2, 7, term_str(safe, sizeof(safe), line, sizeof(line)));
+			wrap(f, 2, 7, line);
 		}
 		if (pt->why[0]) {
 			snprintf(line, sizeof(line), "why: %s", pt->why);

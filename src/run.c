@@ -220,8 +220,13 @@ static int report_trace(struct run *r)
 	} else {
 		fprintf(stderr, "\n");
 		out_counters_text(stderr, rr->counters);
-		for (int i = 0; i < tv.n; i++)
-			fprintf(stderr, "%s\n", tv.r[i].text);
+		for (int i = 0; i < tv.n; i++) {
+			char t[sizeof(tv.r[i].text) * 4];
+
+			/* reasons can quote names from the kernel: no raw bytes */
+			fprintf(stderr, "%s\n",
+				term_str(t, sizeof(t), tv.r[i].text, sizeof(tv.r[i].text)));
+		}
 	}
 	return EXIT_CLEAN;
 }

@@ -400,6 +400,12 @@ static void test_probe_json(void)
 	}
 	CHECK(strstr(buf, "refused by the kernel: EPERM"), "probe text names EPERM");
 	free(buf);
+	/* a path or a name in the text is escaped: no raw ESC on the terminal */
+	snprintf(p.layout.why, sizeof(p.layout.why), "no System.map at /boot/\x1b[2J\xff");
+	CAPTURE(buf, out_probe(f, false, &p, &pi, 2));
+	CHECK(!strchr(buf, 0x1b) && !strchr(buf, 0xff) && strstr(buf, "/boot/\\x1b[2J\\xff"),
+	      "layout reason escaped: %s", buf);
+	free(buf);
 }
 
 /* Clones under kprobes and the layout's bases, in both forms. */
