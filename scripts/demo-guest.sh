@@ -11,9 +11,10 @@
 #  2. kptwatch hist -i 5s while two kthreads churn (vmap_pmd, then
 #     pte_kernel, KPTWATCH_DEMO_CHURN_SECS each, default 5): live histograms;
 #  3. kptwatch check --junit around the workload: vmap_pmd 32, vmap_pud 1,
-#     pte_kernel 200, and a memory hot-remove (a 512M DIMM plugged before,
-#     unplugged inside the workload) when the guest was started with
-#     --hotplug: violations with their stacks, histograms, the verdict.
+#     pte_kernel 200, and a memory hot-remove (a 512M DIMM plugged before
+#     the module is loaded, unplugged inside the workload) when the guest
+#     was started with --hotplug: violations with their stacks,
+#     histograms, the verdict.
 #
 # Each output goes to the terminal and to $KPTWATCH_VM_SHARE/demo/
 # (probe.txt, hist.txt, check.txt, check.xml); the results to
@@ -38,6 +39,28 @@ say() { printf '\n=== %s\n' "$*"; }
 die() { echo "demo-guest: $*" >&2; echo "error=$*" >>"$res"; exit 2; }
 
 [ -x "$K" ] || die "no $K"
+
+# The DIMM goes in before the module: the module maps the first free
+# physical range above 4 GiB at load time, which is where QEMU puts the
+# DIMM; plugged first, it is claimed and the module maps above it. Its
+# removal is the end of the workload kptwatch check watches.
+work="echo 'vmap_pmd iters=32' >$D/run && echo 'vmap_pud iters=1' >$D/run && echo 'pte_kernel iters=200' >$D/run"
+workload="vmap_pmd 32, vmap_pud 1 (513 tables), pte_kernel 200"
+hotplug=
+if [ -d "$share/hotplug" ]; then
+	say "hot-adding a 512M DIMM (removed under kptwatch check below)"
+	if "$top/tests/vm/guest-hotplug.sh" plug dimm0 512M; then
+		work="$work && $top/tests/vm/guest-hotplug.sh unplug dimm0"
+		workload="$workload, hot-remove of a 512M DIMM"
+		hotplug=removed
+	else
+		hotplug="plug failed, not part of the run"
+	fi
+else
+	hotplug="not offered (guest started without --hotplug)"
+fi
+echo "workload=$workload" >>"$res"
+
 insmod "$ko" || die "insmod $ko failed"
 trap 'rmmod kptwatch_test 2>/dev/null' EXIT
 
@@ -67,23 +90,6 @@ hist_rc=$?
 wait $tpid 2>/dev/null
 echo "hist_rc=$hist_rc" >>"$res"
 
-# the workload check watches; the hot-remove when the host serves it
-work="echo 'vmap_pmd iters=32' >$D/run && echo 'vmap_pud iters=1' >$D/run && echo 'pte_kernel iters=200' >$D/run"
-workload="vmap_pmd 32, vmap_pud 1 (513 tables), pte_kernel 200"
-hotplug=
-if [ -d "$share/hotplug" ]; then
-	say "hot-adding a 512M DIMM (removed under kptwatch check below)"
-	if "$top/tests/vm/guest-hotplug.sh" plug dimm0 512M; then
-		work="$work && $top/tests/vm/guest-hotplug.sh unplug dimm0"
-		workload="$workload, hot-remove of a 512M DIMM"
-		hotplug=removed
-	else
-		hotplug="plug failed, not part of the run"
-	fi
-else
-	hotplug="not offered (guest started without --hotplug)"
-fi
-echo "workload=$workload" >>"$res"
 
 say "kptwatch check --junit check.xml -- ($workload)"
 "$K" check --junit "$out/check.xml" -- sh -c "$work" >"$out/check.txt" 2>&1
