@@ -126,12 +126,14 @@ elif [ -n "$bug" ]; then
 	*) bad "--bug $bug: neither a patch file nor a test-bed entry" ;;
 	esac
 else
-	m=$(ls tests/vm/mutants/*.patch 2>/dev/null | sort | head -n1)
+	# the mutants seed bugs into our series: on top of a 6.12-patched entry
+	m=
+	[[ $entry == 6.12-patched* ]] && m=$(ls tests/vm/mutants/*.patch 2>/dev/null | sort | head -n1)
 	if [ -n "$m" ]; then
 		bug_patch=$TOP/$m
 		bug_entry=$entry
 	else
-		bug_entry=${entry%%-*}
+		bug_entry=6.12
 	fi
 fi
 bug_label() {
@@ -285,7 +287,8 @@ hr "4/5 kptwatch on $entry (expected: clean)"
 npatches=$(ls patches/linux-"${entry%%-*}"/*.patch 2>/dev/null | wc -l)
 case "$entry" in
 *-patched*) about="Debian's ${entry%%-*} with the $npatches patches of patches/linux-${entry%%-*}/: kernel page tables go back to the allocator only after an IOMMU flush" ;;
-*) about="$entry (no series: expect violations, use --entry 6.12-patched)" ;;
+7.*) about="Debian's ${entry%%-*}: upstream's deferred free (pagetable_free_kernel), kernel page tables go back to the allocator only after an IOMMU flush" ;;
+*) about="$entry: no deferred free, violations expected (the fixed kernel is 6.12-patched or 7.3)" ;;
 esac
 run_kernel fixed "the fixed kernel" "$entry" clean "$about"
 
