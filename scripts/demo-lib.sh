@@ -99,9 +99,20 @@ last_action() {
 	tail -n 50 "$1" 2>/dev/null | sed -n 's/^  \([A-Z][A-Z0-9_]*\) *\(\[[A-Z]\] \)\{0,1\}\([^ ]*\)$/\1 \3/p' | tail -n1
 }
 
+# fmt_about SECONDS: an estimate, in whole minutes from 5 min on
+fmt_about() {
+	if [ "$1" -ge 300 ]; then
+		printf '%d min' $((($1 + 30) / 60))
+	else
+		fmt_dur "$1"
+	fi
+}
+
 # progress_line STEP ELAPSED EST_SECONDS EST_SOURCE LOG EST_LINES
-# One line: the step, elapsed time, the estimate of what is left, the
-# latest action from LOG (and how far through the previous build's log).
+# One line, the most useful first (a terminal cuts the rest): the step,
+# the time elapsed, an estimate of the time left (from the last build,
+# EST_SECONDS, of EST_SOURCE, refined by how far LOG is against that
+# build's EST_LINES lines; else 20-40 min), the latest action in LOG.
 progress_line() {
 	local step=$1 el=$2 est=$3 src=$4 log=$5 lines=${6:-0} left act n pct=
 	if [ -r "$log" ] && [ "$lines" -gt 0 ]; then
@@ -116,16 +127,15 @@ progress_line() {
 			left=$((el * (100 - pct) / pct))
 		fi
 		if [ $left -gt 0 ]; then
-			left="about $(fmt_dur $left) left (the last $src build took $(fmt_dur "$est"))"
+			left="about $(fmt_about $left) left (last $src build: $(fmt_about "$est"))"
 		else
-			left="longer than the last $src build ($(fmt_dur "$est")), still going"
+			left="past the last $src build's $(fmt_about "$est")"
 		fi
 	else
-		left="a cold kernel build takes 20-40 min on two cores"
+		left="a cold build takes 20-40 min"
 	fi
 	act=$(last_action "$log")
-	printf '%s: %s elapsed, %s%s%s' "$step" "$(fmt_dur "$el")" "$left" \
-		"${pct:+, ~$pct% of its steps}" "${act:+; $act}"
+	printf '%s: %s, %s%s%s' "$step" "$(fmt_dur "$el")" "$left" "${pct:+, ~$pct%}" "${act:+; $act}"
 }
 
 # build_step STEPLOG: what build-kernel.sh / fetch-source.sh said last,
@@ -137,6 +147,9 @@ build_step() {
 	l=${l%% (*}
 	case "$l" in
 	*": "*) l=${l#*: } ;;
+	esac
+	case "$l" in
+	"building bzImage and modules") l=building ;;
 	esac
 	echo "${l:-starting}"
 }
@@ -150,15 +163,17 @@ kernel_log() {
 # terminal one line redrawn every KPTWATCH_DEMO_TICK s (default 5), else a
 # new line every KPTWATCH_DEMO_TICK s (default 60). Returns PID's status.
 watch_build() {
-	local pid=$1 label=$2 name=$3 steplog=$4 t0 tick est lines src line rc
+	local pid=$1 label=$2 name=$3 steplog=$4 t0 tick est lines src line rc cols
 	read -r est lines src <<<"$(estimate "$name")"
 	t0=$(date +%s)
 	if [ -t 1 ]; then tick=${KPTWATCH_DEMO_TICK:-5}; else tick=${KPTWATCH_DEMO_TICK:-60}; fi
+	cols=$(tput cols 2>/dev/null) || cols=
+	[ -n "$cols" ] && [ "$cols" -gt 20 ] || cols=${COLUMNS:-100}
 	while kill -0 "$pid" 2>/dev/null; do
 		line=$(progress_line "$label: $(build_step "$steplog")" $(($(date +%s) - t0)) \
 			"$est" "$src" "$(kernel_log "$steplog")" "$lines")
 		if [ -t 1 ]; then
-			printf '\r\033[K%s' "${line:0:$((${COLUMNS:-100} - 1))}"
+			printf '\r\033[K%s' "${line:0:$((cols - 1))}"
 		else
 			echo "$line"
 		fi

@@ -202,15 +202,14 @@ echo "Outputs: $out/. A first run builds a kernel (20-40 min on two cores); late
 
 if [ $deps = 1 ]; then
 	hr "1/5 installing what is missing (make deps)"
-	if ! $make_cmd deps >"$out/logs/deps.log" 2>&1; then
-		tail -n 20 "$out/logs/deps.log"
+	# apt shows its own progress: let it through
+	if ! $make_cmd deps 2>&1 | tee "$out/logs/deps.log"; then
 		echo "demo.sh: make deps failed (log: $out/logs/deps.log)" >&2
 		exit 3
 	fi
-	tail -n 1 "$out/logs/deps.log"
 fi
 
-hr "2/5 building kptwatch"
+hr "2/5 building kptwatch (about a minute)"
 if ! $make_cmd -j"$(nproc)" all >"$out/logs/make.log" 2>&1; then
 	tail -n 20 "$out/logs/make.log"
 	echo "demo.sh: building kptwatch failed (log: $out/logs/make.log)" >&2
@@ -235,7 +234,7 @@ build_kernel() {
 	setsid "$build_kernel_cmd" "${args[@]}" "$e" >"$out/logs/kernel-$name.dir" 2>"$steplog" &
 	pid=$!
 	BUILD_PID=$pid
-	watch_build $pid "$label" "$name" "$steplog"
+	watch_build $pid "kernel $name" "$name" "$steplog"
 	rc=$?
 	BUILD_PID=
 	if [ $rc != 0 ]; then

@@ -104,17 +104,17 @@ done
 log=$tmp/build.log
 printf '  CC      mm/vmalloc.o\n  LD [M]  fs/x.ko\n  AR      lib/lib.a\n' >"$log"
 l=$(progress_line "kernel 6.12-patched: building" 300 1200 6.12-patched "$log" 0)
-has "$l" "kernel 6.12-patched: building: 5 min 00 s elapsed" "about 15 min 00 s left (the last 6.12-patched build took 20 min 00 s)" \
-	"; AR lib/lib.a" && ok "progress: estimate from the clock, last action from the log" || nok "progress clock" "$l"
+[ "$l" = "kernel 6.12-patched: building: 5 min 00 s, about 15 min left (last 6.12-patched build: 20 min); AR lib/lib.a" ] &&
+	ok "progress: estimate from the clock, last action from the log" || nok "progress clock" "$l"
 seq 497 >>"$log"
 l=$(progress_line "k: building" 300 1200 x "$log" 1000)
-has "$l" "about 5 min 00 s left" "~50% of its steps" && ok "progress: estimate from the log's length" ||
+has "$l" "about 5 min left" ", ~50%" && ok "progress: estimate from the log's length" ||
 	nok "progress log length" "$l"
 l=$(progress_line "k: building" 1500 1200 x "$log" 0)
-has "$l" "25 min 00 s elapsed, longer than the last x build (20 min 00 s), still going" &&
+has "$l" "25 min 00 s, past the last x build's 20 min" &&
 	ok "progress: past the estimate" || nok "progress past" "$l"
 l=$(progress_line "k: configuring" 10 0 none /nonexistent 0)
-[ "$l" = "k: configuring: 10 s elapsed, a cold kernel build takes 20-40 min on two cores" ] &&
+[ "$l" = "k: configuring: 10 s, a cold build takes 20-40 min" ] &&
 	ok "progress: no earlier build: 20-40 min" || nok "progress fixed" "$l"
 [ "$(fmt_dur 3725)" = "1 h 02 min" ] && [ "$(fmt_dur 59)" = "59 s" ] && ok "fmt_dur" || nok fmt_dur
 
@@ -136,7 +136,7 @@ rc=$?
 out=$(cat "$tmp/watch.out")
 lines=$(wc -l <<<"$out")
 [ $rc = 7 ] && [ "$lines" -ge 2 ] && has "$out" "kernel 6.12-patched: configuring: " \
-	"kernel 6.12-patched: building bzImage and modules: " "; CC kernel/fork.o" "about 20 min" &&
+	"kernel 6.12-patched: building: " "; CC kernel/fork.o" "about 21 min left (last 6.12-patched build: 21 min)" &&
 	ok "watch_build: $lines progress lines, the steps, the log's last action, exit 7 passed on" ||
 	nok "watch_build" "rc=$rc" "$out"
 
@@ -259,7 +259,7 @@ else
 	o=$tmp/out1
 	out=$(demo scripts/demo.sh --no-deps --bug 6.12 --out "$o" 2>&1); rc=$?
 	if [ $rc = 0 ] && has "$out" "fixed kernel 6.12-patched: not cached, building" \
-		"fixed kernel 6.12-patched: building bzImage and modules: " "a cold kernel build takes 20-40 min" "; CC mm/file" \
+		"kernel 6.12-patched: building: " "a cold build takes 20-40 min" "; CC mm/file" \
 		"PASS  the fixed kernel (6.12-patched)" "PASS  the buggy kernel (6.12)" \
 		"745 pages queued, 745 freed" "545 pages freed before their IOMMU flush" "== On your own machine" &&
 		[ -f "$o/fixed/check.txt" ] && [ -f "$o/buggy/check.txt" ] && [ -f "$o/fixed/guest.log" ] &&
