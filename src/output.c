@@ -491,13 +491,43 @@ void out_pending_json(struct jw *w, const struct run_result *rr, __u64 max_age)
 	jw_close(w, '}');
 }
 
-void out_hist_json(FILE *f, const struct run_result *rr)
+/* "coverage", "incomplete" and its reasons, for hist's documents */
+static void incomplete_json(struct jw *w, const struct plan *p, const struct verdict *v)
+{
+	bool incomplete = p && !p->complete;
+
+	for (int i = 0; v && i < v->n; i++)
+		incomplete |= v->r[i].kind == R_INCOMPLETE;
+	jw_str(w, "coverage", p ? plan_coverage(p) : NULL);
+	jw_bool(w, "incomplete", incomplete);
+	jw_open(w, "incomplete_reasons", '[');
+	for (int i = 0; v && i < v->n; i++)
+		if (v->r[i].kind == R_INCOMPLETE)
+			jw_str(w, NULL, v->r[i].text);
+	jw_close(w, ']');
+}
+
+void out_incomplete_text(FILE *f, const struct verdict *v)
+{
+	char line[sizeof(v->r[0].text) + 16];
+
+	for (int i = 0; i < v->n; i++) {
+		if (v->r[i].kind != R_INCOMPLETE)
+			continue;
+		snprintf(line, sizeof(line), "incomplete: %s", v->r[i].text);
+		wrap(f, 0, 12, line);
+	}
+}
+
+void out_hist_json(FILE *f, const struct run_result *rr, const struct plan *p,
+		   const struct verdict *v)
 {
 	struct jw w;
 
 	doc_open(&w, f, "hist");
 	jw_u64(&w, "elapsed_ns", rr->elapsed_ns);
 	jw_bool(&w, "interrupted", rr->interrupted);
+	incomplete_json(&w, p, v);
 	out_hists_json(&w, "metrics", rr->hists);
 	out_counters_json(&w, "counters", rr->counters);
 	out_pending_json(&w, rr, 0);
@@ -510,10 +540,16 @@ static __u64 iv_violations(const struct hist_interval *iv)
 	return iv->counters[KPT_C_VIOLATION] + iv->counters[KPT_C_RANGE_VIOLATION];
 }
 
-/* Lost events or unread maps: the interval's figures are not all there. */
-static bool iv_incomplete(const struct hist_interval *iv)
+/* Lost events, unread maps: this interval's figures are not all there. */
+static bool iv_lost(const struct hist_interval *iv)
 {
 	return iv->counters[KPT_C_RB_DROP] || iv->counters[KPT_C_MAP_FULL] || iv->read_errors;
+}
+
+/* ... nor are they when the plan misses a critical point or the layout */
+static bool iv_incomplete(const struct hist_interval *iv)
+{
+	return iv_lost(iv) || !iv->plan_complete;
 }
 
 void out_interval_text(FILE *f, const struct hist_interval *iv)
@@ -524,12 +560,13 @@ void out_interval_text(FILE *f, const struct hist_interval *iv)
 	strftime(hm, sizeof(hm), "%H:%M:%S", localtime(&now));
 	fprintf(f, "%s  interval %d, +%.3fs\n", hm, iv->n, iv->rel_ns / 1e9);
 	out_hists_text(f, iv->hists);
-	fprintf(f, "drops %llu  map_full %llu  violations %llu%s%s\n",
+	fprintf(f, "drops %llu  map_full %llu  violations %llu%s%s%s\n",
 		(unsigned long long)iv->counters[KPT_C_RB_DROP],
 		(unsigned long long)iv->counters[KPT_C_MAP_FULL],
 		(unsigned long long)iv_violations(iv),
 		iv->read_errors ? "  map reads failed" : "",
-		iv_incomplete(iv) ? "  INCOMPLETE" : "");
+		iv_incomplete(iv) ? "  INCOMPLETE" : "",
+		!iv->plan_complete ? " (coverage)" : iv_lost(iv) ? " (events lost)" : "");
 	fflush(f);
 }
 
@@ -547,13 +584,15 @@ void out_interval_json(FILE *f, const struct hist_interval *iv)
 	jw_u64(&w, "violations", iv_violations(iv));
 	jw_i64(&w, "read_errors", iv->read_errors);
 	jw_bool(&w, "incomplete", iv_incomplete(iv));
+	jw_str(&w, "coverage", iv->coverage);
 	out_hists_json(&w, "metrics", iv->hists);
 	out_counters_json(&w, "counters", iv->counters);
 	jw_close(&w, '}');
 	jw_end(&w);	/* a newline and a flush: one line per interval, as it ends */
 }
 
-void out_hist_summary_json(FILE *f, const struct run_result *rr, int nintervals)
+void out_hist_summary_json(FILE *f, const struct run_result *rr, int nintervals,
+			   const struct plan *p, const struct verdict *v)
 {
 	struct jw w;
 
@@ -567,6 +606,7 @@ void out_hist_summary_json(FILE *f, const struct run_result *rr, int nintervals)
 	jw_u64(&w, "violations", rr->counters[KPT_C_VIOLATION] +
 	       rr->counters[KPT_C_RANGE_VIOLATION]);
 	jw_i64(&w, "read_errors", rr->read_errors);
+	incomplete_json(&w, p, v);
 	out_hists_json(&w, "metrics", rr->hists);
 	out_counters_json(&w, "counters", rr->counters);
 	out_pending_json(&w, rr, 0);

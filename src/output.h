@@ -51,8 +51,13 @@ void out_counters_json(struct jw *w, const char *key, const __u64 *counters);
 void out_counters_text(FILE *f, const __u64 *counters);
 void out_pending_json(struct jw *w, const struct run_result *rr, __u64 max_age);
 
-/* hist --json: one document with the run's totals. */
-void out_hist_json(FILE *f, const struct run_result *rr);
+/*
+ * hist --json: one document with the run's totals, the plan's coverage and
+ * what made the figures incomplete (v's R_INCOMPLETE reasons; p and v may
+ * be NULL).
+ */
+void out_hist_json(FILE *f, const struct run_result *rr, const struct plan *p,
+		   const struct verdict *v);
 
 /* hist -i: what changed in one interval. */
 struct hist_interval {
@@ -62,6 +67,8 @@ struct hist_interval {
 	const struct kpt_hist *hists;	/* KPT_M_MAX deltas */
 	const __u64 *counters;		/* KPT_C_MAX deltas */
 	int read_errors;		/* map reads failed in it */
+	const char *coverage;		/* plan_coverage(), NULL: not known */
+	bool plan_complete;		/* every critical point attached, layout known */
 };
 
 /*
@@ -72,7 +79,10 @@ struct hist_interval {
 void out_interval_text(FILE *f, const struct hist_interval *iv);
 void out_interval_json(FILE *f, const struct hist_interval *iv);
 /* hist -i --json: the last line, the run's totals ("event": "summary"). */
-void out_hist_summary_json(FILE *f, const struct run_result *rr, int nintervals);
+void out_hist_summary_json(FILE *f, const struct run_result *rr, int nintervals,
+			   const struct plan *p, const struct verdict *v);
+/* The R_INCOMPLETE reasons as text lines, "incomplete: ..." */
+void out_incomplete_text(FILE *f, const struct verdict *v);
 
 void out_check(FILE *f, bool json, const struct env *env, const struct plan *p,
 	       const struct run_result *rr, const struct verdict *v, const struct ksyms *ks);

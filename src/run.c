@@ -98,6 +98,8 @@ static void print_interval(struct run *r, __u64 t)
 	struct hist_interval iv = {
 		.n = r->nival + 1, .rel_ns = t, .dur_ns = t - r->prev_t,
 		.hists = d, .counters = dc,
+		.coverage = r->plan ? plan_coverage(r->plan) : NULL,
+		.plan_complete = r->plan && r->plan->complete,
 	};
 
 	read_results(r);
@@ -235,15 +237,20 @@ static int report_hist(struct run *r)
 {
 	const struct env *env = r->env;
 	struct run_result *rr = r->rr;
+	struct verdict v;
 
+	/* not a verdict: only what made the figures incomplete is shown */
+	verdict_compute(env, r->plan, rr, &v);
 	if (env->interval_ns) {
 		/* the part of an interval a signal cut short, or a run shorter than one */
 		if (r->nival == 0 || rr->interrupted)
 			print_interval(r, rr->elapsed_ns);
 		if (env->json)
-			out_hist_summary_json(stdout, rr, r->nival);
+			out_hist_summary_json(stdout, rr, r->nival, r->plan, &v);
+		else
+			out_incomplete_text(stdout, &v);
 	} else if (env->json) {
-		out_hist_json(stdout, rr);
+		out_hist_json(stdout, rr, r->plan, &v);
 	} else {
 		char a[16];
 
@@ -251,6 +258,7 @@ static int report_hist(struct run *r)
 		out_counters_text(stdout, rr->counters);
 		printf("pending at the end: %llu, oldest %s\n", (unsigned long long)rr->pending,
 		       fmt_value(a, sizeof(a), rr->pending_oldest_ns, true));
+		out_incomplete_text(stdout, &v);
 	}
 	return EXIT_CLEAN;
 }
