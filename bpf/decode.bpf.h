@@ -82,12 +82,25 @@ static __always_inline __u64 kpt_page_to_pfn(__u64 page)
 	return (page - base) / size;
 }
 
+/*
+ * The physical-address bits of an entry: user space sets this from the
+ * kernel's own figure ("address sizes" in /proc/cpuinfo), which leaves out
+ * the bits AMD SME/SEV takes for the encryption bit (sme_me_mask) and
+ * the reduction it implies. 0: the architectural 52 bits.
+ */
+const volatile __u64 phys_addr_mask = 0;
+
+static __always_inline __u64 kpt_pa_mask(void)
+{
+	return phys_addr_mask ? phys_addr_mask & KPT_PTE_PFN_MASK : KPT_PTE_PFN_MASK;
+}
+
 /* A PMD/PUD entry that points at a lower table: present and not a leaf. */
 static __always_inline __u64 kpt_table_pfn(__u64 entry)
 {
 	if (!(entry & KPT_PAGE_PRESENT) || (entry & KPT_PAGE_PSE))
 		return KPT_PFN_INVALID;
-	return (entry & KPT_PTE_PFN_MASK) >> KPT_PAGE_SHIFT;
+	return (entry & kpt_pa_mask()) >> KPT_PAGE_SHIFT;
 }
 
 /* One struct page (or ptdesc) at order, VA unknown. */
@@ -189,7 +202,29 @@ static __always_inline __u64 kpt_pud_table_va(__u64 pudval)
 {
 	__u64 base = kpt_page_offset();
 
-	return base ? base + (pudval & KPT_PTE_PFN_MASK) : 0;
+	return base ? base + (pudval & kpt_pa_mask()) : 0;
+}
+
+/*
+ * free_pagetable(page, order): memory hot-remove frees both the tables
+ * and the vmemmap pages they mapped through it. Only known tables are
+ * tables; an order>0 block is always vmemmap data. Data pages are counted,
+ * not judged: they were never walked by an IOMMU as a table.
+ */
+static __always_inline int kpt_point_free_pagetable(__u64 now, __u64 task_key, __u64 page,
+						    __u32 order, __s32 stack_id)
+{
+	__u64 pfn = kpt_page_to_pfn(page);
+
+	if (pfn == KPT_PFN_INVALID) {
+		kpt_count(KPT_C_WALK_TRUNC);
+		return -1;
+	}
+	if (order || !bpf_map_lookup_elem(&tables, &pfn)) {
+		kpt_count(KPT_C_DATA_PAGE);
+		return 0;
+	}
+	return kpt_rule_note(now, pfn, KPT_PT_FREE_PAGETABLE, 0, 0, stack_id);
 }
 
 struct kpt_list_walk {

@@ -69,6 +69,15 @@ struct ptdesc {
 
 struct work_struct;
 
+/* Only the kernel half of the current task's top table is read. */
+struct mm_struct {
+	unsigned long *pgd;
+} __attribute__((preserve_access_index));
+
+struct task_struct {
+	struct mm_struct *mm;
+} __attribute__((preserve_access_index));
+
 /* x86_64 kernel pt_regs, kernel member names (bpf_tracing.h wants these). */
 struct pt_regs {
 	unsigned long r15, r14, r13, r12, bp, bx, r11, r10, r9, r8;
@@ -90,6 +99,8 @@ struct pt_regs {
 #define KPT_PAGE_PRESENT	(1ULL << 0)
 #define KPT_PAGE_PSE		(1ULL << 7)	/* leaf at PMD/PUD level */
 #define KPT_TLB_FLUSH_ALL	(~0ULL)
+/* Lowest direct-map base with 4-level paging; 5-level ones lie below. */
+#define KPT_L4_KERNEL_START	0xffff800000000000ULL
 
 /* Layout without KASLR of the memory regions (no DYNAMIC_MEMORY_LAYOUT). */
 #define KPT_DEFAULT_VMEMMAP_BASE	0xffffea0000000000ULL

@@ -8,7 +8,7 @@
  * differently. kprobes carry no target: user space attaches them to the
  * kallsyms name it resolved (free_pagetable.constprop.0 and the like).
  */
-#include "decode.bpf.h"
+#include "walk.bpf.h"
 #include <bpf/bpf_tracing.h>
 
 char LICENSE[] SEC("license") = "GPL";
@@ -30,7 +30,13 @@ static __always_inline __u64 kpt_task(void)
 
 static __always_inline __s32 kpt_stack(void *ctx)
 {
-	return bpf_get_stackid(ctx, &stacks, 0);
+	return kpt_capture_stack(ctx);
+}
+
+/* The hand-over's stack, unless the run does not report it. */
+static __always_inline __s32 kpt_q_stack(void *ctx)
+{
+	return capture_q_stack ? kpt_capture_stack(ctx) : KPT_STACK_NONE;
 }
 
 /*
@@ -44,13 +50,13 @@ static __always_inline int on_ptdesc(void *ctx, __u64 pt, __u32 order,
 				     __u32 point)
 {
 	return kpt_point_page(bpf_ktime_get_ns(), kpt_task(), pt, order, point,
-			      kpt_stack(ctx));
+			      kpt_q_stack(ctx));
 }
 
 static __always_inline int on_ptdesc_list(void *ctx, __u64 head, __u32 point)
 {
 	return kpt_point_ptdesc_list(bpf_ktime_get_ns(), kpt_task(), head,
-				     point, kpt_stack(ctx));
+				     point, kpt_q_stack(ctx));
 }
 
 static __always_inline int on_pmd_free_pte_page(void *ctx, __u64 pmd,
@@ -130,6 +136,20 @@ int fentry_async_free_pages(__u64 *ctx)
 	return 0;
 }
 
+SEC("fentry/kernel_pgtable_async_free")
+int fentry_async_free(__u64 *ctx)
+{
+	on_ptdesc(ctx, kpt_arg(ctx, 0), 0, KPT_PT_ASYNC_FREE);
+	return 0;
+}
+
+SEC("fentry/kernel_pgtable_async_free_bootmem")
+int fentry_async_free_bootmem(__u64 *ctx)
+{
+	on_ptdesc(ctx, kpt_arg(ctx, 0), 0, KPT_PT_ASYNC_FREE_BOOTMEM);
+	return 0;
+}
+
 SEC("fentry/pagetable_free_kernel")
 int fentry_pagetable_free_kernel(__u64 *ctx)
 {
@@ -160,7 +180,8 @@ int fentry_free_pagetable(__u64 *ctx)
 		return 0;
 	if (bpf_get_func_arg(ctx, 1, &order))
 		order = 0;	/* 7.x free_pagetable(page): order 0 */
-	on_ptdesc(ctx, page, (__u32)order, KPT_PT_FREE_PAGETABLE);
+	kpt_point_free_pagetable(bpf_ktime_get_ns(), kpt_task(), page, (__u32)order,
+				 kpt_stack(ctx));
 	return 0;
 }
 
@@ -217,6 +238,20 @@ int BPF_KPROBE(kprobe_async_free_pages, struct page *page, int order)
 }
 
 SEC("kprobe")
+int BPF_KPROBE(kprobe_async_free, struct ptdesc *pt)
+{
+	on_ptdesc(ctx, (__u64)pt, 0, KPT_PT_ASYNC_FREE);
+	return 0;
+}
+
+SEC("kprobe")
+int BPF_KPROBE(kprobe_async_free_bootmem, struct page *page)
+{
+	on_ptdesc(ctx, (__u64)page, 0, KPT_PT_ASYNC_FREE_BOOTMEM);
+	return 0;
+}
+
+SEC("kprobe")
 int BPF_KPROBE(kprobe_pagetable_free_kernel, struct ptdesc *pt)
 {
 	on_ptdesc(ctx, (__u64)pt, 0, KPT_PT_PAGETABLE_FREE_KERNEL);
@@ -241,12 +276,14 @@ SEC("kprobe")
 int BPF_KPROBE(kprobe_free_pagetable, struct page *page, int order)
 {
 	/*
-	 * A stray register is no order; the rule matches by first pfn, so
-	 * a wrong order only mislabels what is reported, never the verdict.
+	 * A stray register is no order. It can only make a table look like
+	 * vmemmap data and go unnoted: the table is still known, so a free
+	 * without a flush is still a violation, named "unnamed path".
 	 */
 	if (!free_pagetable_has_order || order < 0 || order > KPT_MAX_ORDER)
 		order = 0;
-	on_ptdesc(ctx, (__u64)page, order, KPT_PT_FREE_PAGETABLE);
+	kpt_point_free_pagetable(bpf_ktime_get_ns(), kpt_task(), (__u64)page, order,
+				 kpt_stack(ctx));
 	return 0;
 }
 
@@ -277,6 +314,136 @@ int BPF_KRETPROBE(kretprobe_inval)
 	kpt_rule_inval_end(bpf_ktime_get_ns(), kpt_task());
 	return 0;
 }
+
+/*
+ * Link points: where a kernel page table is installed after the walk.
+ * Entry records where the new entry will be (per task), exit reads it
+ * once the function has populated it. Both flavours (fentry/fexit and
+ * kprobe/kretprobe) run the same two halves, as the kprobe one has no
+ * arguments at return.
+ */
+enum kpt_link_kind {
+	KPT_LK_PTE = 1,		/* __pte_alloc_kernel(pmd): a PTE table */
+	KPT_LK_PMD,		/* __pmd_alloc(mm, pud, addr): a PMD table */
+	KPT_LK_PUD,		/* __pud_alloc(mm, p4d, addr): a PUD table */
+	KPT_LK_P4D,		/* __p4d_alloc(mm, pgd, addr): a P4D table */
+	KPT_LK_LOW,		/* alloc_low_pages(num): num direct-map tables */
+};
+
+struct kpt_link_arg {
+	__u64 kind;
+	__u64 arg;		/* entry address, or the page count */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);			/* task key */
+	__type(value, struct kpt_link_arg);
+} link_args SEC(".maps");
+
+#define KPT_LOW_MAX	64	/* tables learned per alloc_low_pages() */
+
+static __always_inline void link_enter(__u64 kind, __u64 arg, __u64 addr)
+{
+	struct kpt_link_arg a = { .kind = kind, .arg = arg };
+	__u64 task = kpt_task();
+
+	/* init_mm's tables only: the kernel half of the address space */
+	if (kind != KPT_LK_PTE && kind != KPT_LK_LOW && !(addr >> 63))
+		return;
+	if (bpf_map_update_elem(&link_args, &task, &a, BPF_ANY))
+		kpt_count(KPT_C_MAP_FULL);
+}
+
+struct kpt_low_walk {
+	__u64 now;
+	__u64 pfn;
+};
+
+static long link_low_step(__u32 i, void *data)
+{
+	struct kpt_low_walk *w = data;
+
+	kpt_rule_learn(w->now, w->pfn + i, 0, KPT_TS_LINK);
+	return 0;
+}
+
+static __always_inline void link_exit(long ret)
+{
+	struct kpt_link_arg *ap, a;
+	struct kpt_low_walk lw;
+	__u64 task = kpt_task(), e = 0, pfn, base;
+
+	ap = bpf_map_lookup_elem(&link_args, &task);
+	if (!ap)
+		return;		/* a user mm, or the entry was not seen */
+	a = *ap;
+	bpf_map_delete_elem(&link_args, &task);
+	if (a.kind == KPT_LK_LOW) {
+		base = kpt_page_offset();
+		if (!ret || !base || (__u64)ret < base) {
+			if (ret)
+				kpt_count(KPT_C_WALK_TRUNC);
+			return;
+		}
+		lw.now = bpf_ktime_get_ns();
+		lw.pfn = ((__u64)ret - base) >> KPT_PAGE_SHIFT;
+		bpf_loop(a.arg < KPT_LOW_MAX ? a.arg : KPT_LOW_MAX, link_low_step, &lw, 0);
+		if (a.arg > KPT_LOW_MAX)
+			kpt_count(KPT_C_WALK_TRUNC);
+		return;
+	}
+	if (ret)
+		return;		/* -ENOMEM: nothing was installed */
+	if (bpf_probe_read_kernel(&e, sizeof(e), (void *)a.arg)) {
+		kpt_count(KPT_C_WALK_TRUNC);
+		return;
+	}
+	/* Another CPU may have won the race: its table is the one linked. */
+	pfn = kpt_walk_child(e, a.kind <= KPT_LK_PMD);
+	/* the kinds are numbered as the levels of the tables they link */
+	if (pfn != KPT_PFN_INVALID && a.kind <= KPT_LK_P4D)
+		kpt_rule_learn(bpf_ktime_get_ns(), pfn, a.kind, KPT_TS_LINK);
+}
+
+#define KPT_LINK_POINT(name, func, kind, argn)				\
+SEC("fentry/" #func)							\
+int fentry_##name(__u64 *ctx)						\
+{									\
+	link_enter(kind, kpt_arg(ctx, argn), kpt_arg(ctx, 2));		\
+	return 0;							\
+}									\
+SEC("fexit/" #func)							\
+int fexit_##name(__u64 *ctx)						\
+{									\
+	__u64 ret = 0;							\
+									\
+	bpf_get_func_ret(ctx, &ret);					\
+	link_exit((long)ret);						\
+	return 0;							\
+}									\
+SEC("kprobe")								\
+int kprobe_##name(struct pt_regs *ctx)					\
+{									\
+	__u64 args[3] = { PT_REGS_PARM1(ctx), PT_REGS_PARM2(ctx),	\
+			  PT_REGS_PARM3(ctx) };				\
+									\
+	link_enter(kind, args[argn], args[2]);				\
+	return 0;							\
+}									\
+SEC("kretprobe")							\
+int kretprobe_##name(struct pt_regs *ctx)				\
+{									\
+	link_exit((long)PT_REGS_RC(ctx));				\
+	return 0;							\
+}
+
+KPT_LINK_POINT(pte_alloc_kernel, __pte_alloc_kernel, KPT_LK_PTE, 0)
+KPT_LINK_POINT(pmd_alloc, __pmd_alloc, KPT_LK_PMD, 1)
+KPT_LINK_POINT(pud_alloc, __pud_alloc, KPT_LK_PUD, 1)
+KPT_LINK_POINT(p4d_alloc, __p4d_alloc, KPT_LK_P4D, 1)
+KPT_LINK_POINT(alloc_low_pages, alloc_low_pages, KPT_LK_LOW, 0)
 
 /* The final free: every buddy free passes kmem:mm_page_free. */
 
@@ -314,5 +481,24 @@ int layout_read(void *ctx)
 {
 	layout_vmemmap_base = kpt_vmemmap_base();
 	layout_page_offset = kpt_page_offset();
+	return 0;
+}
+
+/*
+ * Run once by user space right after everything is attached: learn the
+ * tables that exist. The current task's top table shares its kernel half
+ * with init_mm's, so no data symbol is needed to find it.
+ */
+__s64 walk_result;		/* tables found, -1: incomplete */
+
+SEC("syscall")
+int table_walk(void *ctx)
+{
+	struct task_struct *task = (void *)bpf_get_current_task();
+	__u64 base = kpt_page_offset();
+	__u64 top = (__u64)BPF_CORE_READ(task, mm, pgd);
+
+	walk_result = kpt_walk_kernel(bpf_ktime_get_ns(), top, base,
+				      base && base < KPT_L4_KERNEL_START);
 	return 0;
 }

@@ -2,10 +2,19 @@
 /*
  * The rule (docs/design.md) and the maps it keeps: the one state machine.
  *
- * For every page-table page P, q(P) is the first time P reaches an
- * enqueue or free point. P is flushed once an IOMMU KVA invalidation that
- * began after q(P) has returned; P reaching the allocator before that is a
- * violation.
+ * For every kernel page-table page P, q(P) is the last time P was handed
+ * over to the deferral (an enqueue point). P is flushed once an IOMMU KVA
+ * invalidation that began after q(P) has returned; P reaching the
+ * allocator before that is a violation.
+ *
+ * Which pages are kernel page tables does not depend on the path that
+ * frees them: the "tables" map holds every table of init_mm that a walk
+ * found at start or a link point saw installed since. A known table that
+ * reaches the allocator without having been handed over is a violation
+ * too, named by the free point that saw it last, else "unnamed path".
+ * Free points (pmd_free_pte_page(), ...) run before their callee unlinks
+ * the page, so they never start q(P): they only say what the table
+ * mapped and who freed it.
  *
  * Every function here takes its inputs explicitly (time, task key, pfn,
  * ...) and never asks which attach point called it, so the real attach
@@ -39,6 +48,11 @@
 
 /* Knob: stream every event, not just violations, to the ring buffer. */
 const volatile bool emit_live = false;
+/*
+ * Knob: capture the hand-over's stack at q(P). A violation report wants
+ * it, but it is a stack walk per deferred page: hist turns it off.
+ */
+const volatile bool capture_q_stack = true;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -67,8 +81,30 @@ struct {
 } events SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, KPT_DEFAULT_PENDING);
+	__type(key, __u64);			/* pfn */
+	__type(value, struct kpt_table);
+} tables SEC(".maps");
+
+/*
+ * Pages freed while a walk runs. The walk may read an entry, and the
+ * table it points at be unlinked and freed, before the walk records it:
+ * such a pfn would stay "known" and, once reused, be a false violation.
+ * The walk drops what is listed here when it ends.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);			/* pfn */
+	__type(value, __u8);
+} walk_freed SEC(".maps");
+
+__u64 walk_active;		/* a walk is running: record frees */
+
+struct {
 	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
-	__uint(max_entries, 4096);
+	__uint(max_entries, 16384);
 	__type(key, __u32);
 	__uint(value_size, KPT_STACK_DEPTH * sizeof(__u64));
 } stacks SEC(".maps");
@@ -193,24 +229,107 @@ static __always_inline struct kpt_event *kpt_ev_new(__u16 type, __u64 now,
 	e->pid = (__u32)task_key;
 	e->cpu = bpf_get_smp_processor_id();
 	e->stack_id = KPT_STACK_NONE;
+	e->q_stack_id = KPT_STACK_NONE;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	return e;
+}
+
+/*
+ * A stack for a report. Without BPF_F_REUSE_STACKID a full bucket keeps its
+ * stack and a new one fails (-EEXIST) instead of silently replacing the
+ * stack an older record points at; every failure is counted.
+ */
+static __always_inline __s32 kpt_capture_stack(void *ctx)
+{
+	long id = bpf_get_stackid(ctx, &stacks, 0);
+
+	if (id < 0)
+		kpt_count(KPT_C_STACK_FAIL);
+	return (__s32)id;
+}
+
+static __always_inline bool kpt_point_is_free(__u32 point)
+{
+	return point == KPT_PT_PMD_FREE_PTE_PAGE || point == KPT_PT_PUD_FREE_PMD_PAGE ||
+	       point == KPT_PT_FREE_PAGETABLE || point == KPT_PT_UNNAMED;
+}
+
+/*
+ * pfn is a kernel page table (a walk, a link point). An entry already
+ * there keeps what a free point said about it.
+ */
+static __noinline int kpt_rule_learn(__u64 now, __u64 pfn, __u32 level, __u32 src)
+{
+	struct kpt_table t = {};
+	long err;
+
+	t.ts = now;
+	t.stack_id = KPT_STACK_NONE;
+	t.level = level;
+	t.src = src;
+	err = bpf_map_update_elem(&tables, &pfn, &t, BPF_NOEXIST);
+	if (err == -KPT_EEXIST)
+		return 0;
+	if (err) {
+		kpt_count(KPT_C_MAP_FULL);
+		return err;
+	}
+	kpt_count(src == KPT_TS_WALK ? KPT_C_TABLE_WALKED : KPT_C_TABLE_LINKED);
+	return 0;
+}
+
+/*
+ * A free point saw pfn as a table it is about to free: remember what it
+ * mapped and who freed it, for the range check and the report. The page
+ * is not handed over yet (the point runs before the unlink).
+ */
+static __always_inline int kpt_rule_note(__u64 now, __u64 pfn, __u32 point,
+					 __u64 va_start, __u64 va_end, __s32 stack_id)
+{
+	struct kpt_table t = {}, *old;
+	long err;
+
+	if (point < KPT_PT_MAX)
+		kpt_count(KPT_C_POINT_BASE + point);
+	old = bpf_map_lookup_elem(&tables, &pfn);
+	if (old) {
+		old->ts = now;
+		old->va_start = va_start;
+		old->va_end = va_end;
+		old->stack_id = stack_id;
+		old->point = point;
+		return 0;
+	}
+	t.ts = now;
+	t.va_start = va_start;
+	t.va_end = va_end;
+	t.stack_id = stack_id;
+	t.point = point;
+	t.src = KPT_TS_POINT;
+	err = bpf_map_update_elem(&tables, &pfn, &t, BPF_ANY);
+	if (err)
+		kpt_count(KPT_C_MAP_FULL);
+	return err;
 }
 
 /*
  * The rule's entry points are always inlined: BPF subprograms take at
  * most five arguments, and each caller is a small program anyway.
  *
- * q(P): pfn (order>0: the block's first pfn) reached an enqueue or free
- * point. va_start/va_end: what P mapped, 0/0 when the point cannot tell.
- * Returns 0, or the map error when P could not be tracked.
+ * q(P): pfn (order>0: the block's first pfn) was handed over at an
+ * enqueue point. va_start/va_end: what P mapped, 0/0 when the point cannot
+ * tell (then a free point's note supplies it). A page handed over again
+ * is judged from its last hand-over: a flush that began before it, even
+ * one that returns after, does not count. Returns 0, or the map error
+ * when P could not be tracked.
  */
-static __always_inline int kpt_rule_queue(__u64 now, __u64 task_key,
-					  __u64 pfn, __u32 order, __u32 point,
-					  __u64 va_start, __u64 va_end,
-					  __s32 stack_id)
+static __always_inline int kpt_rule_enqueue(__u64 now, __u64 task_key,
+					    __u64 pfn, __u32 order, __u32 point,
+					    __u64 va_start, __u64 va_end,
+					    __s32 stack_id)
 {
 	struct kpt_pending p = {}, *old;
+	struct kpt_table *tb;
 	struct kpt_event *e;
 	__u64 depth;
 	long err;
@@ -218,7 +337,15 @@ static __always_inline int kpt_rule_queue(__u64 now, __u64 task_key,
 	if (point < KPT_PT_MAX)
 		kpt_count(KPT_C_POINT_BASE + point);
 
+	if (!va_start && !va_end) {
+		tb = bpf_map_lookup_elem(&tables, &pfn);
+		if (tb) {
+			va_start = tb->va_start;
+			va_end = tb->va_end;
+		}
+	}
 	p.q_ts = now;
+	p.q_last_ts = now;
 	p.inval_seq = KPT_READ_ONCE(inval_began);
 	p.va_start = va_start;
 	p.va_end = va_end;
@@ -229,16 +356,19 @@ static __always_inline int kpt_rule_queue(__u64 now, __u64 task_key,
 
 	err = bpf_map_update_elem(&pending, &pfn, &p, BPF_NOEXIST);
 	if (err == -KPT_EEXIST) {
-		/*
-		 * Already pending (a free point, then the enqueue it calls):
-		 * the earliest q(P) is the one the rule is about. Take the VA
-		 * if only this later point knows it.
-		 */
 		kpt_count(KPT_C_REQUEUED);
 		old = bpf_map_lookup_elem(&pending, &pfn);
-		if (old && !old->va_start && !old->va_end) {
-			old->va_start = va_start;
-			old->va_end = va_end;
+		if (old) {
+			/* the first q(P) stays for the latency figures */
+			old->q_last_ts = now;
+			old->inval_seq = p.inval_seq;
+			old->stack_id = stack_id;
+			old->point = point;
+			old->pid = p.pid;
+			if (va_start || va_end) {
+				old->va_start = va_start;
+				old->va_end = va_end;
+			}
 		}
 		return 0;
 	}
@@ -267,6 +397,18 @@ static __always_inline int kpt_rule_queue(__u64 now, __u64 task_key,
 		}
 	}
 	return 0;
+}
+
+/* A page seen at a point: a hand-over or a free point's note. */
+static __always_inline int kpt_rule_queue(__u64 now, __u64 task_key,
+					  __u64 pfn, __u32 order, __u32 point,
+					  __u64 va_start, __u64 va_end,
+					  __s32 stack_id)
+{
+	if (kpt_point_is_free(point))
+		return kpt_rule_note(now, pfn, point, va_start, va_end, stack_id);
+	return kpt_rule_enqueue(now, task_key, pfn, order, point, va_start, va_end,
+				stack_id);
 }
 
 static __always_inline int kpt_rule_inval_begin(__u64 now, __u64 task_key,
@@ -455,10 +597,44 @@ static long kpt_range_step(__u32 i, void *data)
 }
 
 /*
+ * A known table reached the allocator with no hand-over: flushed or not,
+ * nothing ordered a flush after its unlink. Named by the free point that
+ * saw it, whose stack is the "hand-over" side of the report.
+ */
+static __always_inline int kpt_rule_bypass(void *ctx, __u64 now, __u64 task_key,
+					   __u64 pfn, __u32 order, __s32 stack_id,
+					   const struct kpt_table *tb)
+{
+	struct kpt_event *e;
+	__u32 point = tb->point ? tb->point : KPT_PT_UNNAMED;
+
+	kpt_count(KPT_C_VIOLATION);
+	if (point == KPT_PT_UNNAMED)
+		kpt_count(KPT_C_POINT_BASE + KPT_PT_UNNAMED);
+	if (stack_id == KPT_STACK_LAZY)
+		stack_id = kpt_capture_stack(ctx);
+	e = kpt_ev_new(KPT_EV_VIOLATION, now, task_key);
+	if (!e)
+		return 0;
+	e->q_ts = tb->ts;
+	e->value = now > tb->ts ? now - tb->ts : 0;
+	e->pfn = pfn;
+	e->va_start = tb->va_start;
+	e->va_end = tb->va_end;
+	e->stack_id = stack_id;
+	e->q_stack_id = tb->stack_id;
+	e->point = point;
+	e->order = order;
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+/*
  * P reached the allocator: pfn (first pfn of a block of the given order)
- * passed mm_page_free. Pages never queued are a lookup miss and nothing
- * else. ctx is only used to capture the stack when stack_id is
- * KPT_STACK_LAZY, so the hot path never walks a stack.
+ * passed mm_page_free. A page neither pending nor a known table is a
+ * miss and nothing else: that is the hot path, two hash lookups. ctx is
+ * only used to capture the stack when stack_id is KPT_STACK_LAZY, so the
+ * hot path never walks a stack.
  */
 static __always_inline int kpt_rule_page_free(void *ctx, __u64 now,
 					      __u64 task_key, __u64 pfn,
@@ -466,19 +642,35 @@ static __always_inline int kpt_rule_page_free(void *ctx, __u64 now,
 {
 	struct kpt_range_scan sc = {};
 	struct kpt_pending *pp, p;
+	struct kpt_table *tp, tb;
 	struct kpt_drain_task *d;
 	struct kpt_event *e;
 	__u64 wm, lat, n;
+	__u8 one = 1;
 	__u16 type;
 
+	if (KPT_READ_ONCE(walk_active) &&
+	    bpf_map_update_elem(&walk_freed, &pfn, &one, BPF_ANY))
+		kpt_count(KPT_C_WALK_TRUNC);
+
 	pp = bpf_map_lookup_elem(&pending, &pfn);
-	if (!pp)
-		return 0;
+	if (!pp) {
+		tp = bpf_map_lookup_elem(&tables, &pfn);
+		if (!tp)
+			return 0;
+		tb = *tp;
+		if (bpf_map_delete_elem(&tables, &pfn))
+			return 0;
+		kpt_count(KPT_C_TABLE_FREED);
+		return kpt_rule_bypass(ctx, now, task_key, pfn, order, stack_id, &tb);
+	}
 	p = *pp;
 	/* Two frees of one pfn racing: only the one that deletes decides. */
 	if (bpf_map_delete_elem(&pending, &pfn))
 		return 0;
 	__sync_fetch_and_sub(&pending_depth, 1);
+	if (!bpf_map_delete_elem(&tables, &pfn))
+		kpt_count(KPT_C_TABLE_FREED);
 
 	lat = now > p.q_ts ? now - p.q_ts : 0;
 	kpt_hist_add(KPT_M_ENQ_TO_FREE, lat);
@@ -491,7 +683,7 @@ static __always_inline int kpt_rule_page_free(void *ctx, __u64 now,
 
 	wm = KPT_READ_ONCE(inval_done);
 	if (wm <= p.inval_seq) {
-		if (KPT_READ_ONCE(unpaired_ts) >= p.q_ts) {
+		if (KPT_READ_ONCE(unpaired_ts) >= p.q_last_ts) {
 			kpt_count(KPT_C_UNKNOWN);
 			type = KPT_EV_FREE;
 		} else {
@@ -527,7 +719,7 @@ static __always_inline int kpt_rule_page_free(void *ctx, __u64 now,
 	if (type == KPT_EV_FREE && !emit_live)
 		return 0;
 	if (stack_id == KPT_STACK_LAZY)
-		stack_id = bpf_get_stackid(ctx, &stacks, 0);
+		stack_id = type == KPT_EV_FREE ? KPT_STACK_NONE : kpt_capture_stack(ctx);
 	e = kpt_ev_new(type, now, task_key);
 	if (!e)
 		return 0;
@@ -539,6 +731,7 @@ static __always_inline int kpt_rule_page_free(void *ctx, __u64 now,
 	e->range_end = sc.range_end;
 	e->value = lat;
 	e->stack_id = stack_id;
+	e->q_stack_id = p.stack_id;
 	e->point = p.point;
 	e->order = order;
 	bpf_ringbuf_submit(e, 0);

@@ -5,7 +5,7 @@
  * (kptwatch.bpf.c). Run through BPF_PROG_TEST_RUN by tests/bpf/; never
  * attached.
  */
-#include "decode.bpf.h"
+#include "walk.bpf.h"
 #include "testrun.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -30,6 +30,19 @@ struct {
 	__type(key, __u32);
 	__type(value, struct kpt_test_list);
 } test_list SEC(".maps");
+
+/*
+ * Fake page tables for the walk. An mmapable array keeps its values page
+ * aligned, as real tables are: entries can then point at them with a
+ * "physical" address pa such that base + pa is the value's address.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, KPT_TEST_TABLES);
+	__uint(map_flags, 1U << 10);		/* BPF_F_MMAPABLE */
+	__type(key, __u32);
+	__type(value, struct kpt_test_table);
+} test_tables SEC(".maps");
 
 __u64 test_out;
 __u64 test_layout_addr, test_layout_sym, test_layout_seen;
@@ -109,6 +122,10 @@ int testrun(__u64 *ctx)
 		return 0;
 	case KPT_TOP_PTDESC_LIST:
 		return test_ptdesc_list(now, task, a0, a1);
+	case KPT_TOP_LEARN:
+		return kpt_rule_learn(now, a0, a1, a2);
+	case KPT_TOP_FREE_PAGETABLE:
+		return kpt_point_free_pagetable(now, task, a0, a1, 9);
 	case KPT_TOP_LAYOUT_BASE:
 		test_layout_addr = a3;
 		test_layout_sym = a4;
@@ -117,6 +134,36 @@ int testrun(__u64 *ctx)
 		test_out = kpt_layout_base(a0, a1 == 1 ? KPT_READ_ONCE(test_out) : a1,
 					   &test_layout_seen,
 					   a2 ? &test_layout_sym : NULL, a5);
+		return 0;
+	}
+	return -1;
+}
+
+/* The walk ops, in a program of their own: the walk alone is large. */
+SEC("raw_tp")
+int testrun_walk(__u64 *ctx)
+{
+	__u64 op = ctx[0], now = ctx[1];
+	__u64 a0 = ctx[3], a1 = ctx[4];
+	struct kpt_test_table *t;
+	__u32 zero = 0;
+
+	switch (op) {
+	case KPT_TOP_WALK_ADDR:
+		t = bpf_map_lookup_elem(&test_tables, &zero);
+		if (!t)
+			return -1;
+		test_out = (__u64)t->e;
+		test_out = KPT_READ_ONCE(test_out);
+		return 0;
+	case KPT_TOP_WALK:
+		t = bpf_map_lookup_elem(&test_tables, &zero);
+		if (!t)
+			return -1;
+		test_out = kpt_walk_kernel(now, (__u64)t->e, a0, a1);
+		return 0;
+	case KPT_TOP_WALK_ACTIVE:
+		KPT_WRITE_ONCE(walk_active, a0);
 		return 0;
 	}
 	return -1;

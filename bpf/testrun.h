@@ -28,6 +28,13 @@ enum kpt_test_op {
 				 * stands for test_layout_addr, sym 1 for
 				 * test_layout_sym, which get *addr and
 				 * *sym; the cache is test_layout_seen */
+	KPT_TOP_LEARN,		/* pfn, level, src: kpt_rule_learn() */
+	KPT_TOP_FREE_PAGETABLE,	/* page, order: as free_pagetable() */
+	KPT_TOP_WALK_ADDR,	/* -> test_out: address of test_tables[0] */
+	KPT_TOP_WALK,		/* base, la57: walks test_tables[0] as the
+				 * top table; -> test_out: its result */
+	KPT_TOP_WALK_ACTIVE,	/* on: sets walk_active as a walk would, so
+				 * that frees look as if made mid-walk */
 };
 
 #define KPT_TEST_LIST_MAX	3
@@ -50,6 +57,7 @@ struct kpt_test_list {
 };
 
 #define KPT_TEST_NARGS		9
+#define KPT_TEST_TABLES		6	/* test_tables: fake 4 KiB tables */
 #define KPT_TEST_TABLE_ENTRIES	512	/* test_table: one PMD table */
 /* Stack argument asking the rule to capture the real stack itself. */
 #define KPT_TEST_STACK_LAZY	(-2147483647 - 1)

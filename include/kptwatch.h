@@ -37,6 +37,8 @@
 	X(ASYNC_FREE_DTOR, "kernel_pgtable_async_free_dtor", "enqueue")	\
 	X(ASYNC_FREE_LIST, "kernel_pgtable_async_free_page_list", "enqueue") \
 	X(ASYNC_FREE_PAGES, "kernel_pgtable_async_free_pages", "enqueue") \
+	X(ASYNC_FREE, "kernel_pgtable_async_free", "enqueue")		\
+	X(ASYNC_FREE_BOOTMEM, "kernel_pgtable_async_free_bootmem", "enqueue") \
 	X(PAGETABLE_FREE_KERNEL, "pagetable_free_kernel", "enqueue")	\
 	X(PMD_FREE_PTE_PAGE, "pmd_free_pte_page", "free")		\
 	X(PUD_FREE_PMD_PAGE, "pud_free_pmd_page", "free")		\
@@ -144,6 +146,23 @@ struct kpt_pending {
 	__u16 point;		/* enum kpt_point */
 	__u16 pad;
 };
+
+/*
+ * A known kernel page table, keyed by pfn in the "tables" map: learned
+ * from the walk of init_mm's tables at start or at a link point, and what
+ * the last free point to see it said about it.
+ */
+struct kpt_table {
+	__u64 ts;		/* learned, or noted by a free point */
+	__u64 va_start;		/* from the last free point, 0/0 unknown */
+	__u64 va_end;
+	__s32 stack_id;		/* stack at that free point */
+	__u16 point;		/* that free point, KPT_PT_NONE if none */
+	__u8 level;		/* 1: PTE table ... 4: P4D table, 0 unknown */
+	__u8 src;		/* enum kpt_table_src */
+};
+
+enum kpt_table_src { KPT_TS_WALK = 1, KPT_TS_LINK, KPT_TS_POINT };
 
 /*
  * Log-linear histogram: values below 2^KPT_HIST_SUB_BITS get a slot each,

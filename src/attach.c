@@ -355,9 +355,11 @@ static int attach_fentry(struct bpf_object *obj, const struct plan_point *pt,
 int attach_plan(struct bpf_object *obj, struct plan *p, struct attach_state *st, int verbose)
 {
 	static const int order[] = {
-		PP_PAGE_FREE, PP_INVAL, PP_WORK_FUNC, PP_ASYNC_FREE_DTOR, PP_ASYNC_FREE_LIST,
-		PP_ASYNC_FREE_PAGES, PP_PAGETABLE_FREE_KERNEL, PP_PMD_FREE_PTE_PAGE,
-		PP_PUD_FREE_PMD_PAGE, PP_FREE_PAGETABLE,
+		PP_PAGE_FREE, PP_INVAL, PP_WORK_FUNC, PP_PTE_ALLOC_KERNEL, PP_PMD_ALLOC,
+		PP_PUD_ALLOC, PP_P4D_ALLOC, PP_ALLOC_LOW_PAGES, PP_ASYNC_FREE_DTOR,
+		PP_ASYNC_FREE_LIST, PP_ASYNC_FREE_PAGES, PP_ASYNC_FREE, PP_ASYNC_FREE_BOOTMEM,
+		PP_PAGETABLE_FREE_KERNEL, PP_PMD_FREE_PTE_PAGE, PP_PUD_FREE_PMD_PAGE,
+		PP_FREE_PAGETABLE,
 	};
 	char why[192];
 	int err = 0;

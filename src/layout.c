@@ -261,3 +261,28 @@ int layout_probe(struct layout *l, const struct ksyms *kallsyms, const char *pat
 	layout_input_free(&in);
 	return err;
 }
+
+__u64 layout_phys_mask(const char *cpuinfo)
+{
+	const char *l = cpuinfo ? strstr(cpuinfo, "address sizes") : NULL;
+	unsigned int bits;
+
+	if (!l || sscanf(l, "address sizes : %u bits physical", &bits) != 1 ||
+	    bits <= 12 || bits > 52)
+		return 0;
+	return ((1ULL << bits) - 1) & ~0xfffULL;
+}
+
+__u64 layout_phys_mask_probe(void)
+{
+	static char buf[32768];
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	size_t n;
+
+	if (!f)
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	return layout_phys_mask(buf);
+}

@@ -61,6 +61,16 @@ int layout_input_load(struct layout_input *in, const struct ksyms *kallsyms,
 		      const char *path, const char *release);
 void layout_input_free(struct layout_input *in);
 
+/*
+ * The physical-address bits of a page-table entry, from the kernel's own
+ * "address sizes : N bits physical" line of /proc/cpuinfo: with AMD
+ * SME/SEV the kernel has already taken off the encryption bit and the
+ * reduction it implies. Returns the mask (bits 12..N-1), 0 if not found.
+ */
+__u64 layout_phys_mask(const char *cpuinfo);
+/* The same from /proc/cpuinfo. */
+__u64 layout_phys_mask_probe(void);
+
 /* Load and resolve for the running kernel; -errno if path is unreadable. */
 int layout_probe(struct layout *l, const struct ksyms *kallsyms, const char *path,
 		 const char *release);

@@ -78,7 +78,11 @@ static int open_and_load(struct kptwatch_bpf **out, struct plan_input *in, struc
 		skel->rodata->emit_live = env.cmd == CMD_TRACE;
 		skel->rodata->vmemmap_base_addr = p->layout.vmemmap_base_addr;
 		skel->rodata->page_offset_base_addr = p->layout.page_offset_base_addr;
+		skel->rodata->phys_addr_mask = layout_phys_mask_probe();
+		/* hist reports no violation stacks: spare the walk per hand-over */
+		skel->rodata->capture_q_stack = env.cmd != CMD_HIST;
 		bpf_map__set_max_entries(skel->maps.pending, env.max_pending);
+		bpf_map__set_max_entries(skel->maps.tables, env.max_pending);
 		bpf_map__set_max_entries(skel->maps.events, env.ringbuf_size);
 		attach_setup(skel->obj, p);
 		failed_prog[0] = 0;
@@ -117,6 +121,25 @@ static void read_layout(struct kptwatch_bpf *skel, struct plan *p)
 	layout_check(&p->layout, ran ? skel->bss->layout_vmemmap_base : 0,
 		     ran ? skel->bss->layout_page_offset : 0);
 	plan_finish(p);
+}
+
+/*
+ * Learn the kernel page tables that exist now (walk.bpf.h). Run after
+ * everything is attached, so that a table linked or freed meanwhile is
+ * seen by its point; frees during the walk are reconciled by the walk.
+ */
+static void walk_tables(struct kptwatch_bpf *skel, struct run_result *rr)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts);
+	int fd = bpf_program__fd(skel->progs.table_walk);
+
+	rr->walk_ran = true;
+	rr->walk_tables = -1;
+	if (fd >= 0 && !bpf_prog_test_run_opts(fd, &opts))
+		rr->walk_tables = skel->bss->walk_result;
+	if (env.verbose)
+		fprintf(stderr, "kptwatch: walk of init_mm's tables: %lld table(s)%s\n",
+			(long long)rr->walk_tables, rr->walk_tables < 0 ? ", failed" : "");
 }
 
 /* The maps a run reads. */
@@ -298,6 +321,7 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 	pi.nlinks = st.nlinks;
+	walk_tables(skel, &rr);
 	/* stacks pass through our programs and trampolines: list them as the kernel names them */
 	ksyms_add_bpf(ks, "/proc/kallsyms");
 	if (env.verbose)
@@ -310,6 +334,8 @@ int main(int argc, char **argv)
 	r.maps = run_maps(skel);
 	if (run_open(&r) || run_loop(&r))
 		goto cleanup;
+	/* a kprobe's missed count goes with its link: read before detaching */
+	read_prog_misses(skel->obj, &st, &plan, &rr);
 	/* detach first, so the maps stand still while they are read */
 	attach_destroy(&st);
 	run_collect(&r);

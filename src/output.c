@@ -61,7 +61,7 @@ static char *sym_term(char *buf, size_t len, const struct ksyms *ks, __u64 addr)
 
 void out_plan_json(struct jw *w, const char *key, const struct plan *p)
 {
-	char b[24];
+	char b[24], mb[320];
 
 	jw_open(w, key, '{');
 	jw_str(w, "shape", shape_name(p->shape));
@@ -72,6 +72,7 @@ void out_plan_json(struct jw *w, const char *key, const struct plan *p)
 	jw_bool(w, "complete", p->complete);
 	jw_bool(w, "rule_sound", p->rule_sound);
 	jw_str(w, "coverage", plan_coverage(p));
+	jw_str(w, "tables", plan_membership(p, mb, sizeof(mb)));
 	jw_open(w, "layout", '{');
 	jw_str(w, "source", layout_src_name(p->layout.src));
 	jw_str(w, "detail", p->layout.why);
@@ -161,7 +162,7 @@ static void doc_open(struct jw *w, FILE *f, const char *command)
 
 void out_probe(FILE *f, bool json, const struct plan *p, const struct probe_info *pi, int code)
 {
-	char fb[64], line[320];
+	char fb[64], line[400], mb[320];
 
 	if (json) {
 		struct jw w;
@@ -183,6 +184,8 @@ void out_probe(FILE *f, bool json, const struct plan *p, const struct probe_info
 	fprintf(f, "shape:    %s\n", shape_name(p->shape));
 	snprintf(line, sizeof(line), "layout:   %s: %s", layout_src_name(p->layout.src),
 		 p->layout.why);
+	wrap(f, 0, 10, line);
+	snprintf(line, sizeof(line), "tables:   %s", plan_membership(p, mb, sizeof(mb)));
 	wrap(f, 0, 10, line);
 	if (p->layout.vmemmap_base)
 		fprintf(f, "          vmemmap_base %#llx, page_offset_base %#llx\n",

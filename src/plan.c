@@ -28,12 +28,20 @@ static const struct {
 	[PP_ASYNC_FREE_LIST] = { "kernel_pgtable_async_free_page_list", "async_free_page_list",
 				 ROLE_ENQUEUE },
 	[PP_ASYNC_FREE_PAGES] = { "kernel_pgtable_async_free_pages", "async_free_pages", ROLE_ENQUEUE },
+	[PP_ASYNC_FREE] = { "kernel_pgtable_async_free", "async_free", ROLE_ENQUEUE },
+	[PP_ASYNC_FREE_BOOTMEM] = { "kernel_pgtable_async_free_bootmem", "async_free_bootmem",
+				    ROLE_ENQUEUE },
 	[PP_PAGETABLE_FREE_KERNEL] = { "pagetable_free_kernel", "pagetable_free_kernel", ROLE_ENQUEUE },
 	[PP_WORK_FUNC] = { "kernel_pgtable_work_func", "work_func", ROLE_DRAIN, true },
 	[PP_INVAL] = { "iommu_sva_invalidate_kva_range", "inval", ROLE_INVAL, true },
 	[PP_PMD_FREE_PTE_PAGE] = { "pmd_free_pte_page", "pmd_free_pte_page", ROLE_FREE },
 	[PP_PUD_FREE_PMD_PAGE] = { "pud_free_pmd_page", "pud_free_pmd_page", ROLE_FREE },
 	[PP_FREE_PAGETABLE] = { "free_pagetable", "free_pagetable", ROLE_FREE },
+	[PP_PTE_ALLOC_KERNEL] = { "__pte_alloc_kernel", "pte_alloc_kernel", ROLE_LINK, true },
+	[PP_PMD_ALLOC] = { "__pmd_alloc", "pmd_alloc", ROLE_LINK, true },
+	[PP_PUD_ALLOC] = { "__pud_alloc", "pud_alloc", ROLE_LINK, true },
+	[PP_P4D_ALLOC] = { "__p4d_alloc", "p4d_alloc", ROLE_LINK, true },
+	[PP_ALLOC_LOW_PAGES] = { "alloc_low_pages", "alloc_low_pages", ROLE_LINK, true },
 	[PP_PAGE_FREE] = { "mm_page_free", "page_free", ROLE_PAGE_FREE },
 };
 
@@ -53,7 +61,8 @@ const char *method_name(enum kpt_method m)
 
 const char *role_name(enum kpt_role r)
 {
-	static const char *const n[] = { "enqueue", "drain", "invalidate", "free", "page free" };
+	static const char *const n[] = { "enqueue", "drain", "invalidate", "free", "link",
+					 "page free" };
 
 	return n[r];
 }
@@ -88,7 +97,8 @@ static bool exists(const struct plan_point *pt)
 static enum kpt_shape detect(const struct plan *p)
 {
 	bool seed = exists(&p->pts[PP_ASYNC_FREE_DTOR]) || exists(&p->pts[PP_ASYNC_FREE_LIST]) ||
-		    exists(&p->pts[PP_ASYNC_FREE_PAGES]);
+		    exists(&p->pts[PP_ASYNC_FREE_PAGES]) || exists(&p->pts[PP_ASYNC_FREE]) ||
+		    exists(&p->pts[PP_ASYNC_FREE_BOOTMEM]);
 	bool up = exists(&p->pts[PP_PAGETABLE_FREE_KERNEL]);
 
 	if (seed && up)
@@ -111,8 +121,11 @@ static void classify(struct plan *p)
 
 		switch (i) {
 		case PP_ASYNC_FREE_DTOR: case PP_ASYNC_FREE_LIST: case PP_ASYNC_FREE_PAGES:
-			pt->needed = pt->critical = p->shape == SHAPE_SEED || p->shape == SHAPE_MIXED;
-			pt->cost = "pages deferred here are not tracked: their violations go unseen";
+		case PP_ASYNC_FREE: case PP_ASYNC_FREE_BOOTMEM:
+			/* v1 and v2 of the series name them differently: what exists */
+			pt->needed = pt->critical = (p->shape == SHAPE_SEED ||
+						     p->shape == SHAPE_MIXED) && exists(pt);
+			pt->cost = "pages deferred here look freed without a flush: false violations";
 			break;
 		case PP_PAGETABLE_FREE_KERNEL:
 			pt->needed = pt->critical = p->shape == SHAPE_UPSTREAM || p->shape == SHAPE_MIXED;
@@ -127,18 +140,30 @@ static void classify(struct plan *p)
 			pt->cost = "no flush is visible: every deferred page would look like a violation";
 			break;
 		case PP_PMD_FREE_PTE_PAGE: case PP_PUD_FREE_PMD_PAGE:
+			/*
+			 * Known tables freed here are caught without the point;
+			 * it names the path and gives the VA the range check needs.
+			 */
 			pt->needed = true;
-			/* patched shapes route these through the enqueue points */
-			pt->critical = !patched;
-			pt->cost = patched ? "VA of pages freed here unknown: no range check for them"
-					   : "pages freed here are not tracked: their violations go unseen";
+			pt->critical = false;
+			pt->cost = "VA of tables freed here unknown: no range check; their "
+				   "violations are named \"unnamed path\"";
 			break;
 		case PP_FREE_PAGETABLE:
-			pt->needed = true;
-			/* 7.x hot-remove still frees at once; the seed defers it */
-			pt->critical = p->shape != SHAPE_SEED;
-			pt->cost = pt->critical ? "hot-remove frees are not tracked: their violations go unseen"
-						: "VA of hot-removed tables unknown: no range check for them";
+			/*
+			 * Hot-remove hands back tables and vmemmap data alike: without
+			 * this point its data pages cannot be told from tables (issue
+			 * 13 item 4: it frees boot-time tables in every shape).
+			 */
+			pt->needed = pt->critical = true;
+			pt->cost = "hot-remove's tables and vmemmap data cannot be told apart";
+			break;
+		case PP_PTE_ALLOC_KERNEL: case PP_PMD_ALLOC: case PP_PUD_ALLOC: case PP_P4D_ALLOC:
+		case PP_ALLOC_LOW_PAGES:
+			/* a function the kernel lacks links no table (__p4d_alloc: 4-level) */
+			pt->needed = pt->critical = exists(pt);
+			pt->cost = "tables linked here after the start are unknown: their "
+				   "frees go unjudged";
 			break;
 		case PP_PAGE_FREE:
 			pt->needed = pt->critical = true;
@@ -169,6 +194,73 @@ void plan_partial(struct plan_point *pt, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(pt->why + n, sizeof(pt->why) - n, fmt, ap);
 	va_end(ap);
+}
+
+/*
+ * May a compiler clone of point idx be watched with the point's own
+ * argument decoding? GCC's clones name what they did to the arguments:
+ * .isra (IPA-SRA) replaces or drops parameters, .part (partial inlining)
+ * takes whatever the outlined tail needs, so neither is read as the
+ * original. .constprop (IPA-CP) removes the parameters that are the same
+ * constant at every call and keeps the others in order: the first one
+ * (a page, ptdesc or entry pointer, never constant across calls) stays
+ * where it was, later ones may move. So a .constprop clone is watched
+ * only where the point reads nothing past its first argument, or where
+ * what it reads past it cannot change the verdict (the order of
+ * free_pagetable() and kernel_pgtable_async_free_pages(): pfns are
+ * matched by their first page). .cold is no entry point; other suffixes
+ * (.llvm.N, .lto_priv.N) are renames with the original arguments.
+ */
+static bool clone_safe(int idx, const char *name)
+{
+	if (strstr(name, ".isra.") || strstr(name, ".part."))
+		return false;
+	if (!strstr(name, ".constprop."))
+		return true;
+	switch (idx) {
+	case PP_ASYNC_FREE_DTOR: case PP_ASYNC_FREE_LIST: case PP_ASYNC_FREE_PAGES:
+	case PP_ASYNC_FREE: case PP_ASYNC_FREE_BOOTMEM: case PP_PAGETABLE_FREE_KERNEL:
+	case PP_WORK_FUNC: case PP_FREE_PAGETABLE: case PP_PTE_ALLOC_KERNEL:
+		return true;
+	}
+	return false;
+}
+
+/*
+ * Keep the clones of a point that can be watched; the function's own
+ * kallsyms name may itself be a clone (sym). Returns how many clones
+ * were left out, and the first of them in *skipped.
+ */
+static int filter_clones(const struct plan_input *in, int idx, struct plan_point *pt,
+			 const char **skipped)
+{
+	const char *all[64], *sym = NULL;
+	int n = ksyms_clones(in->ksyms, pt->func, all, 64), out = 0;
+
+	pt->nclones = 0;
+	*skipped = NULL;
+	for (int i = 0; i < n && i < 64; i++) {
+		if (strstr(all[i], ".cold"))
+			continue;
+		if (!clone_safe(idx, all[i])) {
+			if (!out++)
+				*skipped = all[i];
+			continue;
+		}
+		if (pt->nclones < KPT_MAX_CLONES)
+			pt->clones[pt->nclones] = all[i];
+		pt->nclones++;
+		if (!sym)
+			sym = all[i];
+	}
+	/* only clones in kallsyms and the one chosen cannot be read: take a safe one */
+	if (strcmp(pt->sym, pt->func) && !clone_safe(idx, pt->sym)) {
+		if (sym)
+			snprintf(pt->sym, sizeof(pt->sym), "%s", sym);
+		else
+			pt->nsyms = 0;
+	}
+	return out;
 }
 
 /* The compiler's specialisations are other entry points: each needs a kprobe. */
@@ -252,7 +344,8 @@ void plan_finish(struct plan *p)
 		const struct plan_point *pt = &p->pts[i];
 		bool ok = pt->method != METH_MISSING;
 
-		if (ok && (pt->role == ROLE_ENQUEUE || pt->role == ROLE_FREE))
+		if (ok && (pt->role == ROLE_ENQUEUE || pt->role == ROLE_FREE ||
+			   pt->role == ROLE_LINK))
 			qp = true;
 		if (pt->critical && (!ok || pt->partial))
 			p->complete = false;
@@ -266,6 +359,9 @@ void plan_finish(struct plan *p)
 
 void plan_build(const struct plan_input *in, struct plan *p)
 {
+	const char *skipped[PP_MAX] = {};
+	int nskipped[PP_MAX] = {};
+
 	memset(p, 0, sizeof(*p));
 	p->fentry_err = in->fentry_err;
 	p->kprobes = in->kprobes;
@@ -289,12 +385,26 @@ void plan_build(const struct plan_input *in, struct plan *p)
 		}
 		pt->nsyms = ksyms_resolve(in->ksyms, pt->func, &sym);
 		snprintf(pt->sym, sizeof(pt->sym), "%s", sym ? sym : pt->func);
-		pt->nclones = ksyms_clones(in->ksyms, pt->func, pt->clones, KPT_MAX_CLONES);
+		nskipped[i] = filter_clones(in, i, pt, &skipped[i]);
 	}
 	p->shape = detect(p);
 	classify(p);
-	for (int i = 0; i < PP_MAX; i++)
-		choose(in, &p->pts[i]);
+	for (int i = 0; i < PP_MAX; i++) {
+		struct plan_point *pt = &p->pts[i];
+		size_t n;
+
+		choose(in, pt);
+		if (!nskipped[i])
+			continue;
+		if (pt->method != METH_MISSING) {
+			plan_partial(pt, "%d clone(s) (%s) not watched: their arguments may differ",
+				     nskipped[i], skipped[i]);
+			continue;
+		}
+		n = strlen(pt->why);
+		snprintf(pt->why + n, sizeof(pt->why) - n, "; clone(s) %s not watched: their "
+			 "arguments may differ", skipped[i]);
+	}
 	plan_finish(p);
 }
 
@@ -305,6 +415,37 @@ void plan_drop(struct plan *p, int idx, const char *why)
 	pt->method = METH_MISSING;
 	snprintf(pt->why, sizeof(pt->why), "%s", why);
 	plan_finish(p);
+}
+
+const char *plan_membership(const struct plan *p, char *buf, size_t len)
+{
+	int n = 0, miss = 0;
+	char names[128] = "";
+
+	for (int i = 0; i < PP_MAX; i++) {
+		const struct plan_point *pt = &p->pts[i];
+
+		if (pt->role != ROLE_LINK || !pt->needed)
+			continue;
+		if (pt->method == METH_MISSING) {
+			size_t k = strlen(names);
+
+			snprintf(names + k, sizeof(names) - k, "%s%s", miss ? ", " : "", pt->func);
+			miss++;
+		} else {
+			n++;
+		}
+	}
+	if (p->layout.src == LAYOUT_UNKNOWN)
+		snprintf(buf, len, "unknown: the tables cannot be walked without the memory layout");
+	else if (miss)
+		snprintf(buf, len, "walk of init_mm's tables at start, %d link point(s); tables linked "
+			 "through %s after the start are not known", n, names);
+	else
+		snprintf(buf, len, "walk of init_mm's tables at start, then %d link point(s); not "
+			 "seen: tables linked after the start by code that writes entries itself "
+			 "(CPA splits, KASAN's early shadow)", n);
+	return buf;
 }
 
 const char *plan_coverage(const struct plan *p)

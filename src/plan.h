@@ -14,14 +14,16 @@
 #include "layout.h"
 
 enum kpt_shape { SHAPE_UNPATCHED, SHAPE_SEED, SHAPE_UPSTREAM, SHAPE_MIXED };
-enum kpt_role { ROLE_ENQUEUE, ROLE_DRAIN, ROLE_INVAL, ROLE_FREE, ROLE_PAGE_FREE };
+enum kpt_role { ROLE_ENQUEUE, ROLE_DRAIN, ROLE_INVAL, ROLE_FREE, ROLE_LINK, ROLE_PAGE_FREE };
 enum kpt_method { METH_MISSING, METH_FENTRY, METH_KPROBE, METH_TP_BTF, METH_RAW_TP };
 
 /* Points in plan order; the page-free tracepoint is last. */
 enum {
 	PP_ASYNC_FREE_DTOR, PP_ASYNC_FREE_LIST, PP_ASYNC_FREE_PAGES,
+	PP_ASYNC_FREE, PP_ASYNC_FREE_BOOTMEM,
 	PP_PAGETABLE_FREE_KERNEL, PP_WORK_FUNC, PP_INVAL,
 	PP_PMD_FREE_PTE_PAGE, PP_PUD_FREE_PMD_PAGE, PP_FREE_PAGETABLE,
+	PP_PTE_ALLOC_KERNEL, PP_PMD_ALLOC, PP_PUD_ALLOC, PP_P4D_ALLOC, PP_ALLOC_LOW_PAGES,
 	PP_PAGE_FREE, PP_MAX,
 };
 
@@ -87,6 +89,8 @@ const char *shape_name(enum kpt_shape s);
 const char *method_name(enum kpt_method m);
 const char *role_name(enum kpt_role r);
 const char *plan_coverage(const struct plan *p);
+/* How the plan knows which pages are kernel page tables, and its gaps. */
+const char *plan_membership(const struct plan *p, char *buf, size_t len);
 /* "EPERM (Operation not permitted)" for -EPERM */
 void plan_errstr(int err, char *buf, size_t len);
 

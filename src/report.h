@@ -48,6 +48,9 @@ struct run_result {
 	struct prog_misses misses[KPT_MAX_MISSES];
 	int nmisses;			/* programs with misses, even past the array */
 	bool kprobe_unread[PP_MAX];	/* kprobes on it whose misses the kernel hides */
+	/* the walk of init_mm's tables at start: tables found, -1 failed */
+	__s64 walk_tables;
+	bool walk_ran;
 	/* map reads that failed (read_failed): their figures read as zeros */
 	int read_errors;
 	char read_error[96];		/* the first: "counters: Bad file descriptor" */

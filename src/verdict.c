@@ -123,8 +123,9 @@ int verdict_compute(const struct env *env, const struct plan *p,
 	}
 	if (c[KPT_C_MAP_FULL]) {
 		incomplete = true;
-		add(v, R_INCOMPLETE, "pending map full %llu time(s): pages went untracked "
-		    "(raise --max-pending)", (unsigned long long)c[KPT_C_MAP_FULL]);
+		add(v, R_INCOMPLETE, "a tracking map (pending pages, known tables) was full "
+		    "%llu time(s): pages went untracked (raise --max-pending)",
+		    (unsigned long long)c[KPT_C_MAP_FULL]);
 	}
 	if (c[KPT_C_RB_DROP]) {
 		incomplete = true;
@@ -141,6 +142,17 @@ int verdict_compute(const struct env *env, const struct plan *p,
 		add(v, R_INCOMPLETE, "%llu page(s) undecidable: freed unflushed while an "
 		    "invalidation was only half seen", (unsigned long long)c[KPT_C_UNKNOWN]);
 	}
+	if (rr->walk_ran && rr->walk_tables < 0) {
+		incomplete = true;
+		add(v, R_INCOMPLETE, "the walk of init_mm's tables failed: tables that existed "
+		    "at the start are unknown, their frees go unjudged");
+	}
+	if (c[KPT_C_DATA_PAGE])
+		add(v, R_NOTE, "%llu page(s) freed by free_pagetable() were no known table "
+		    "(vmemmap data): counted, not judged", (unsigned long long)c[KPT_C_DATA_PAGE]);
+	if (c[KPT_C_STACK_FAIL])
+		add(v, R_NOTE, "%llu stack(s) could not be captured (stack map full or busy): "
+		    "some reports lack a stack", (unsigned long long)c[KPT_C_STACK_FAIL]);
 	if (c[KPT_C_WALK_TRUNC]) {
 		incomplete = true;
 		add(v, R_INCOMPLETE, "%llu page list or table walk(s) stopped early, or page(s) "

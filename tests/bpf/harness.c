@@ -71,6 +71,7 @@ int tb_open(struct tb *t, const struct tb_opts *o)
 	if (o) {
 		t->skel->rodata->emit_live = o->emit_live;
 		t->skel->rodata->vmemmap_base_hint = o->vmemmap_hint;
+		t->skel->rodata->phys_addr_mask = o->phys_addr_mask;
 	}
 	err = testrun_bpf__load(t->skel);
 	if (err) {
@@ -109,9 +110,10 @@ long tb_run(struct tb *t, int cpu, __u64 op, __u64 now, __u64 task,
 		.cpu = cpu % t->ncpu,
 	);
 	int err;
+	struct bpf_program *pg = op >= KPT_TOP_WALK_ADDR && op <= KPT_TOP_WALK_ACTIVE ?
+				 t->skel->progs.testrun_walk : t->skel->progs.testrun;
 
-	err = bpf_prog_test_run_opts(bpf_program__fd(t->skel->progs.testrun),
-				     &opts);
+	err = bpf_prog_test_run_opts(bpf_program__fd(pg), &opts);
 	if (err)
 		return -errno;
 	return (int)opts.retval;
@@ -163,6 +165,31 @@ int tb_pending(struct tb *t, __u64 pfn, struct kpt_pending *out)
 	if (bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.pending), &pfn, out))
 		return -errno;
 	return 0;
+}
+
+int tb_table(struct tb *t, __u64 pfn, struct kpt_table *out)
+{
+	if (bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.tables), &pfn, out))
+		return -errno;
+	return 0;
+}
+
+static int map_count(int fd)
+{
+	__u64 key, next, *prev = NULL;
+	int n = 0;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		n++;
+	}
+	return n;
+}
+
+int tb_table_count(struct tb *t)
+{
+	return map_count(bpf_map__fd(t->skel->maps.tables));
 }
 
 int tb_pending_count(struct tb *t)

@@ -32,6 +32,7 @@ struct tb_opts {
 	__u32 pending_max;	/* 0: default */
 	bool emit_live;
 	__u64 vmemmap_hint;	/* 0: what the program finds */
+	__u64 phys_addr_mask;	/* 0: architectural */
 };
 
 struct tb_kv {
@@ -48,6 +49,8 @@ __u64 tb_counter(struct tb *t, int idx, int cpu);	/* cpu -1: sum */
 int tb_hist(struct tb *t, int metric, struct kpt_hist *out);
 int tb_pending(struct tb *t, __u64 pfn, struct kpt_pending *out);
 int tb_pending_count(struct tb *t);
+int tb_table(struct tb *t, __u64 pfn, struct kpt_table *out);
+int tb_table_count(struct tb *t);
 int tb_events(struct tb *t);	/* drain the ring into t->ev, t->nev */
 int tb_check_counters(struct tb *t, const struct tb_kv *want, int n,
 		      int line);
@@ -98,6 +101,12 @@ const char *tb_counter_name(int idx);
 	tb_run(t, cpu, KPT_TOP_DRAIN_END, now, task, 0, 0, 0, 0, 0, 0)
 #define F(t, cpu, now, task, pfn, order)				\
 	tb_run(t, cpu, KPT_TOP_FREE, now, task, pfn, order, 99, 0, 0, 0)
+/* L(t, now, pfn, level): a table learned at a link point */
+#define L(t, now, pfn, level)						\
+	tb_run(t, 0, KPT_TOP_LEARN, now, 0, pfn, level, KPT_TS_LINK, 0, 0, 0)
+/* N(t, now, pfn, point, va_start, va_end): a free point's note, stack 8 */
+#define N(t, now, pfn, point, ...)					\
+	tb_run(t, 0, KPT_TOP_QUEUE, now, 0x200, pfn, 0, point, __VA_ARGS__, 8)
 
 #define ALL		0ULL, ~0ULL	/* TLB_FLUSH_ALL range */
 #define NOVA		0, 0

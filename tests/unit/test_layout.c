@@ -201,6 +201,24 @@ static void test_check(void)
 	      "user half: %s", l.why);
 }
 
+/*
+ * Issue 13 item 6: the pfn mask follows the kernel's physical address
+ * width, which on AMD SME/SEV excludes the encryption bit (bit 47 here).
+ */
+static void test_phys_mask(void)
+{
+	const char *sme = "processor\t: 0\nflags\t\t: fpu sme sev\n"
+			  "address sizes\t: 43 bits physical, 48 bits virtual\n";
+
+	CHECK(layout_phys_mask(sme) == 0x000007fffffff000ULL, "SME: %#llx",
+	      (unsigned long long)layout_phys_mask(sme));
+	CHECK(!(layout_phys_mask(sme) & (1ULL << 47)), "the C-bit is no pfn bit");
+	CHECK(layout_phys_mask("address sizes\t: 52 bits physical, 57 bits virtual\n") ==
+	      0x000ffffffffff000ULL, "52 bits");
+	CHECK(layout_phys_mask("model name\t: x\n") == 0, "no line: 0 (architectural mask)");
+	CHECK(layout_phys_mask("address sizes\t: 99 bits physical\n") == 0, "nonsense: 0");
+}
+
 int main(void)
 {
 	RUN(test_kallsyms);
@@ -210,5 +228,6 @@ int main(void)
 	RUN(test_system_map_mismatch);
 	RUN(test_unknown);
 	RUN(test_check);
+	RUN(test_phys_mask);
 	return unit_done();
 }

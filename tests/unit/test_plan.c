@@ -37,6 +37,11 @@ static void test_seed_fentry(void)
 	plan_build(&in, &p);
 	CHECK(p.shape == SHAPE_SEED, "shape %s", shape_name(p.shape));
 	for (int i = 0; i < PP_PAGE_FREE; i++) {
+		if (i == PP_ASYNC_FREE || i == PP_ASYNC_FREE_BOOTMEM) {
+			CHECK(!p.pts[i].needed && p.pts[i].method == METH_MISSING,
+			      "%s is v2's, not in this seed kernel", p.pts[i].func);
+			continue;
+		}
 		if (i == PP_PAGETABLE_FREE_KERNEL) {
 			CHECK(!p.pts[i].needed && p.pts[i].method == METH_MISSING,
 			      "pagetable_free_kernel is not part of the seed");
@@ -47,8 +52,14 @@ static void test_seed_fentry(void)
 	}
 	CHECK(p.pts[PP_PAGE_FREE].method == METH_TP_BTF, "page free by tp_btf");
 	CHECK(p.usable && p.complete && p.rule_sound, "seed plan must be complete");
-	/* the seed defers hot-remove too: free_pagetable only adds the VA */
-	CHECK(!p.pts[PP_FREE_PAGETABLE].critical, "free_pagetable is not critical in the seed");
+	/*
+	 * Issue 13 item 4: the series still hands boot-time tables back
+	 * directly in hot-remove, and only this point tells its tables from
+	 * vmemmap data: critical in every shape.
+	 */
+	CHECK(p.pts[PP_FREE_PAGETABLE].critical, "free_pagetable is critical in the seed");
+	CHECK(p.pts[PP_PTE_ALLOC_KERNEL].critical && p.pts[PP_ALLOC_LOW_PAGES].critical,
+	      "the link points are critical: tables linked after the walk");
 	/* every point attaches, but pfns cannot be trusted: not complete */
 	in.layout.src = LAYOUT_UNKNOWN;
 	plan_build(&in, &p);
@@ -83,11 +94,13 @@ static void test_unpatched_clone(void)
 	fp = &p.pts[PP_FREE_PAGETABLE];
 	CHECK(p.shape == SHAPE_UNPATCHED, "shape %s", shape_name(p.shape));
 	CHECK(!p.pts[PP_INVAL].needed && !p.pts[PP_WORK_FUNC].needed, "no flush in this shape");
-	CHECK(fp->method == METH_KPROBE && !strcmp(fp->sym, "free_pagetable.isra.0"),
-	      "clone by kprobe: %s on %s", method_name(fp->method), fp->sym);
-	CHECK(strstr(fp->why, "clone"), "why names the clone: %s", fp->why);
+	/* issue 13 item 5: an .isra clone may take other arguments: not read */
+	CHECK(fp->method == METH_MISSING, "isra clone not watched: %s on %s",
+	      method_name(fp->method), fp->sym);
+	CHECK(strstr(fp->why, "free_pagetable.isra.0 not watched"), "why names the clone: %s",
+	      fp->why);
 	CHECK(p.pts[PP_PMD_FREE_PTE_PAGE].method == METH_FENTRY, "pmd_free_pte_page by fentry");
-	CHECK(p.usable && p.complete && p.rule_sound, "complete with the kprobe");
+	CHECK(p.usable && !p.complete && p.rule_sound, "incomplete without free_pagetable");
 
 	/* the same kernel without kprobes loses hot-remove */
 	input(&in, "unpatched", false, 0);
@@ -239,9 +252,10 @@ static void test_two_clones(void)
 }
 
 /*
- * The function and a clone: fentry sees calls to the function only, a
- * kprobe twin takes the clone. Without kprobes the point is partial and
- * the plan, since free_pagetable is critical when unpatched, incomplete.
+ * Issue 13 item 5: a .part clone is an outlined tail with other arguments
+ * and is never watched: with or without kprobes the point is partial,
+ * and says why. pud_free_pmd_page() is not critical (its known tables
+ * are caught without it), so the plan stays complete.
  */
 static void test_fentry_and_clone(void)
 {
@@ -255,20 +269,42 @@ static void test_fentry_and_clone(void)
 		ks = ksyms_parse("ffffffff81084a10 T pud_free_pmd_page\n"
 				 "ffffffff81084b10 t pud_free_pmd_page.part.0\n"
 				 "ffffffff81084c40 T pmd_free_pte_page\n"
-				 "ffffffff81086120 t free_pagetable.isra.0\n");
+				 "ffffffff81086120 t free_pagetable.constprop.0\n"
+				 "ffffffff81086200 t free_pagetable.isra.0\n");
 		in.ksyms = ks;
 		plan_build(&in, &p);
-		CHECK(pt->method == METH_FENTRY && pt->nclones == 1 &&
-		      !strcmp(pt->clones[0], "pud_free_pmd_page.part.0"), "kprobes %d: %s, %d clones",
+		CHECK(pt->method == METH_FENTRY && pt->nclones == 0, "kprobes %d: %s, %d clones",
 		      kprobes, method_name(pt->method), pt->nclones);
-		if (kprobes) {
-			CHECK(!pt->partial && p.complete, "clone under a kprobe: %s", pt->why);
-		} else {
-			CHECK(pt->partial && strstr(pt->why, "1 clone(s) (pud_free_pmd_page.part.0) unseen"),
-			      "no kprobes: %s", pt->why);
-			CHECK(pt->critical && !p.complete, "a partial critical point: incomplete");
-		}
+		CHECK(pt->partial && strstr(pt->why, "pud_free_pmd_page.part.0) not watched"),
+		      "kprobes %d: %s", kprobes, pt->why);
+		CHECK(!pt->critical, "pud_free_pmd_page is not critical");
+		if (!kprobes)
+			continue;
+		/* free_pagetable: the .constprop clone is read, the .isra one is not */
+		CHECK(!strcmp(p.pts[PP_FREE_PAGETABLE].sym, "free_pagetable.constprop.0") &&
+		      p.pts[PP_FREE_PAGETABLE].partial &&
+		      strstr(p.pts[PP_FREE_PAGETABLE].why, "free_pagetable.isra.0"),
+		      "free_pagetable on %s: %s", p.pts[PP_FREE_PAGETABLE].sym,
+		      p.pts[PP_FREE_PAGETABLE].why);
 	}
+}
+
+/* A .constprop clone of a point that reads its later arguments: not read. */
+static void test_constprop_clone(void)
+{
+	struct plan_input in;
+	struct plan p;
+
+	input(&in, "unpatched", true, 0);
+	ksyms_free(ks);
+	ks = ksyms_parse("ffffffff81084a10 T pud_free_pmd_page\n"
+			 "ffffffff81084c40 t pmd_free_pte_page.constprop.0\n"
+			 "ffffffff81086120 t free_pagetable\n");
+	in.ksyms = ks;
+	plan_build(&in, &p);
+	CHECK(p.pts[PP_PMD_FREE_PTE_PAGE].nclones == 0, "pmd_free_pte_page's addr may move");
+	CHECK(strstr(p.pts[PP_PMD_FREE_PTE_PAGE].why, "pmd_free_pte_page.constprop.0"),
+	      "why names the clone: %s", p.pts[PP_PMD_FREE_PTE_PAGE].why);
 }
 
 /* More clones than kprobes we place: the rest are said to be unseen. */
@@ -289,17 +325,23 @@ static void test_many_clones(void)
 			 "ffffffff81084c40 T pmd_free_pte_page\n");
 	in.ksyms = ks;
 	plan_build(&in, &p);
-	CHECK(pt->method == METH_KPROBE && pt->nclones == 5 && pt->partial &&
-	      strstr(pt->why, "5 clones, kprobes on the first 4"), "%d clones: %s", pt->nclones,
-	      pt->why);
+	/* the two .constprop clones are read; .isra and .part are not */
+	CHECK(pt->method == METH_KPROBE && pt->nclones == 2 && pt->partial &&
+	      strstr(pt->why, "3 clone(s) (free_pagetable.isra.0) not watched"), "%d clones: %s",
+	      pt->nclones, pt->why);
 	CHECK(pt->critical && !p.complete && strstr(plan_coverage(&p), "incomplete"), "%s",
 	      plan_coverage(&p));
 	/* four: all watched, and nothing else is missing */
 	ksyms_free(ks);
-	ks = ksyms_parse("ffffffff81086100 t free_pagetable.isra.0\n"
-			 "ffffffff81086200 t free_pagetable.isra.1\n"
+	ks = ksyms_parse("ffffffff81086100 t free_pagetable.constprop.2\n"
+			 "ffffffff81086200 t free_pagetable.constprop.3\n"
 			 "ffffffff81086300 t free_pagetable.constprop.0\n"
 			 "ffffffff81086400 t free_pagetable.constprop.1\n"
+			 "ffffffff81070100 T __pte_alloc_kernel\n"
+			 "ffffffff81070200 T __pmd_alloc\n"
+			 "ffffffff81070300 T __pud_alloc\n"
+			 "ffffffff81070400 T __p4d_alloc\n"
+			 "ffffffff81071000 T alloc_low_pages\n"
 			 "ffffffff81084a10 T pud_free_pmd_page\n"
 			 "ffffffff81084c40 T pmd_free_pte_page\n");
 	in.ksyms = ks;
@@ -343,6 +385,7 @@ int main(void)
 	RUN(test_demote);
 	RUN(test_two_clones);
 	RUN(test_fentry_and_clone);
+	RUN(test_constprop_clone);
 	RUN(test_many_clones);
 	RUN(test_resolve);
 	ksyms_free(ks);

@@ -205,6 +205,23 @@ static void test_read_error(void)
 	CHECK(run() == EXIT_FAIL, "a violation read before still fails: %d", v.code);
 }
 
+/* Issue 8: tables that existed at the start are known only from the walk. */
+static void test_walk_failed(void)
+{
+	reset();
+	rr.counters[KPT_C_QUEUED] = rr.counters[KPT_C_FREED_OK] = 10;
+	rr.walk_ran = true;
+	rr.walk_tables = 1200;
+	CHECK(run() == EXIT_CLEAN, "walk found tables: %d", v.code);
+	rr.walk_tables = -1;
+	CHECK(run() == EXIT_INCOMPLETE && has(R_INCOMPLETE, "walk of init_mm's tables failed"),
+	      "walk failed: %d %s", v.code, v.n ? v.r[0].text : "");
+	rr.walk_tables = 0;
+	rr.counters[KPT_C_DATA_PAGE] = 3;
+	CHECK(run() == EXIT_CLEAN && has(R_NOTE, "3 page(s) freed by free_pagetable()"),
+	      "data pages are a note: %d", v.code);
+}
+
 static void test_precedence(void)
 {
 	reset();
@@ -290,6 +307,7 @@ int main(void)
 	RUN(test_violation);
 	RUN(test_incomplete);
 	RUN(test_read_error);
+	RUN(test_walk_failed);
 	RUN(test_misses);
 	RUN(test_kprobe_missed_btf);
 	RUN(test_precedence);
