@@ -256,7 +256,9 @@ static __always_inline bool kpt_point_is_free(__u32 point)
 
 /*
  * pfn is a kernel page table (a walk, a link point). An entry already
- * there keeps what a free point said about it.
+ * there keeps what a free point said about it. Returns 1 for a table new
+ * to the map, 0 for one already known (a table several entries point
+ * at), or the map error.
  */
 static __noinline int kpt_rule_learn(__u64 now, __u64 pfn, __u32 level, __u32 src)
 {
@@ -275,7 +277,7 @@ static __noinline int kpt_rule_learn(__u64 now, __u64 pfn, __u32 level, __u32 sr
 		return err;
 	}
 	kpt_count(src == KPT_TS_WALK ? KPT_C_TABLE_WALKED : KPT_C_TABLE_LINKED);
-	return 0;
+	return 1;
 }
 
 /*

@@ -117,7 +117,7 @@ static long kpt_walk_step(__u32 i, void *data)
 		level = w->la57 ? KPT_LVL_P4D : KPT_LVL_PUD;
 	else
 		level = KPT_LVL_P4D - d;
-	if (!kpt_rule_learn(w->now, pfn, level, KPT_TS_WALK))
+	if (kpt_rule_learn(w->now, pfn, level, KPT_TS_WALK) > 0)
 		w->tables++;
 	if (level > KPT_LVL_PTE)
 		kpt_walk_down(buf, KPT_WALK_BUFS + 1 - level, pfn << KPT_PAGE_SHIFT);

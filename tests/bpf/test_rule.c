@@ -1098,6 +1098,7 @@ static int walk_4level(struct tb *t)
 	tbl[2][0] = (0x777ULL << 12) | PTR;		/* a PTE table */
 	tbl[2][1] = (0x800ULL << 12) | LEAF;		/* 2 MiB leaf */
 	tbl[3][511] = (0x999ULL << 12) | PTR | (1ULL << 63);	/* NX */
+	tbl[3][510] = (0x777ULL << 12) | PTR;		/* shared: one table */
 	base = walk_setup(t, tbl, 5);
 	EXPECT_TRUE(t, base != 0);
 	EXPECT_EQ(t, tb_run(t, 0, KPT_TOP_WALK, 1000, 0, base, 0, 0, 0, 0, 0), 0);
