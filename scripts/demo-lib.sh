@@ -223,6 +223,18 @@ short_check() {
 	' "$1"
 }
 
+# reasons FILE: check's "fail" and "incomplete" lines, joined with "; "
+reasons() {
+	sed -n 's/^\(fail\|incomplete\) *//p' "$1" 2>/dev/null | paste -sd ';' | sed 's/;/; /g'
+}
+
+# paths FILE: the violations by the path that freed the page, "free_pagetable
+# 1, pmd_free_pte_page 32" (from check's violation reports)
+paths() {
+	sed -n 's/.* violation  *pfn 0x[0-9a-f]* order [0-9]* from \([^ ]*\) .*/\1/p' "$1" 2>/dev/null |
+		sort | uniq -c | sort -rn | awk '{ printf "%s%s %s", (NR > 1 ? ", " : ""), $2, $1 }'
+}
+
 # get KEY FILE: the value of KEY= in a key=value file
 get() { sed -n "s/^$1=//p" "$2" 2>/dev/null | tail -n1; }
 
@@ -245,19 +257,22 @@ judge() {
 	"") echo "ERROR the guest did not run"; return ;;
 	*) echo "ERROR the guest script failed, exit $run: $(get error "$r") (see $d/guest.log)"; return ;;
 	esac
+	local why by
+	why=$(reasons "$d/check.txt")
+	by=$(paths "$d/check.txt")
 	case "$expect:$check" in
 	clean:0) echo "PASS clean: $q pages queued, $f freed after an IOMMU flush, 0 violations" ;;
-	clean:1) echo "FAIL $v violations, or a limit or the workload failed (see $d/check.txt)" ;;
-	clean:3) echo "FAIL verdict incomplete (see the reasons in $d/check.txt)" ;;
+	clean:1) echo "FAIL ${why:-check exit 1}${by:+ (freed by: $by)}" ;;
+	clean:3) echo "FAIL verdict incomplete: ${why:-see $d/check.txt}" ;;
 	violation:1)
 		if [ "${v:-0}" -gt 0 ]; then
-			echo "PASS the bug was caught: $v pages freed before their IOMMU flush"
+			echo "PASS the bug was caught: $v pages freed before their IOMMU flush${by:+ (freed by: $by)}"
 		else
-			echo "FAIL check failed but reported no violation (see $d/check.txt)"
+			echo "FAIL check failed but reported no violation: ${why:-see $d/check.txt}"
 		fi ;;
 	violation:0) echo "FAIL the seeded bug was not caught: check said clean" ;;
-	violation:3) echo "FAIL verdict incomplete, the bug neither caught nor excluded (see $d/check.txt)" ;;
-	*) echo "FAIL kptwatch check exited ${check:-?} (see $d/check.txt)" ;;
+	violation:3) echo "FAIL verdict incomplete, the bug neither caught nor excluded: ${why:-see $d/check.txt}" ;;
+	*) echo "FAIL kptwatch check exited ${check:-?}: ${why:-see $d/check.txt}" ;;
 	esac
 }
 
