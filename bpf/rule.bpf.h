@@ -655,7 +655,13 @@ static __always_inline int kpt_rule_page_free(void *ctx, __u64 now,
 	    bpf_map_update_elem(&walk_freed, &pfn, &one, BPF_ANY))
 		kpt_count(KPT_C_WALK_TRUNC);
 
-	pp = bpf_map_lookup_elem(&pending, &pfn);
+	/*
+	 * Most page frees meet an empty pending map: skip its lookup then.
+	 * A page's enqueue program has raised the depth before the kernel
+	 * queued the page, and its free comes after the kernel took it off
+	 * the queue under the queue's lock, so the depth is seen.
+	 */
+	pp = KPT_READ_ONCE(pending_depth) ? bpf_map_lookup_elem(&pending, &pfn) : NULL;
 	if (!pp) {
 		tp = bpf_map_lookup_elem(&tables, &pfn);
 		if (!tp)
