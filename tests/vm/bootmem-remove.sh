@@ -6,13 +6,16 @@
 # deferral (guest-bootmem-remove.sh). ENTRY defaults to 6.12-patched; it
 # needs the series with its debugfs counters patch.
 #
-# The guest gets 3 GiB: on q35 that is 2 GiB below 4 GiB and 1 GiB at
-# [4 GiB, 5 GiB). movablecore=1G puts that top gigabyte in ZONE_MOVABLE, so
-# it can be offlined; nogbpages makes the direct map use 2 MiB pages, so the
-# PMD table that maps the gigabyte (allocated from memblock at boot, hence
-# PageReserved) becomes empty and is freed when the range goes. The removal
-# itself is tests/vm/memremove's module calling offline_and_remove_memory():
-# QEMU has no way to eject boot RAM.
+# The guest gets 4 GiB: on q35 that is 2 GiB below 4 GiB and 2 GiB at
+# [4 GiB, 6 GiB). movablecore=2176M puts the high part in ZONE_MOVABLE. The
+# range removed is [4 GiB, 5 GiB): memblock allocates top-down, so the
+# boot-time allocations (memmap, page tables) sit near 6 GiB, and with
+# -m 3G and only [4 GiB, 5 GiB) movable they landed in the range and
+# offlining failed with -EBUSY. nogbpages makes the direct map use 2 MiB
+# pages, so the PMD table that maps the removed gigabyte (allocated from
+# memblock at boot, hence PageReserved) becomes empty and is freed. The
+# removal itself is tests/vm/memremove's module calling
+# offline_and_remove_memory(): QEMU has no way to eject boot RAM.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -24,5 +27,5 @@ cp -p "$VM_DIR"/memremove/Kbuild "$VM_DIR"/memremove/*.c "$dst"/
 make -C "$dir/obj" M="$dst" modules >"$dst/build.log" 2>&1 ||
 	{ cat "$dst/build.log" >&2; die "memremove module build failed"; }
 log "module: $dst/kptw_memremove.ko"
-exec "$VM_DIR/run.sh" --memory 3G --append "movablecore=1G nogbpages" "$entry" -- \
+exec "$VM_DIR/run.sh" --memory 4G --append "movablecore=2176M nogbpages" "$entry" -- \
 	"$VM_DIR/guest-bootmem-remove.sh" "$dst/kptw_memremove.ko" 0x100000000 0x40000000

@@ -4,7 +4,7 @@
 # guest-bootmem-remove.sh KO START SIZE: runs inside a guest of a kernel with
 # the 6.12 series and its debugfs counters, booted so that the range
 # [START, START + SIZE) is memory present at boot in ZONE_MOVABLE (see
-# bootmem-remove.sh: -m 3G, movablecore=1G, nogbpages).
+# bootmem-remove.sh: -m 4G, movablecore=2176M, nogbpages).
 #
 # Loads KO (tests/vm/memremove), which offlines and removes that range. The
 # direct map of boot memory was built from memblock at boot, so
