@@ -9,9 +9,10 @@
 # built there, so builds for different kernels never share objects and this
 # directory stays clean (the guest sees the host's / read-only).
 #
-# pte_free_kernel() and pte_alloc_one_kernel() are inline; on some kernels
-# they call helpers that are not exported (7.x pagetable_free_kernel(), the
-# 6.12 series' kernel_pgtable_async_free_dtor(), ptlock_free() with lockdep).
+# pte_free_kernel(), which the pte_kernel mode calls, is inline; on some
+# kernels it calls helpers that are not exported (7.x
+# pagetable_free_kernel(), the 6.12 series' kernel_pgtable_async_free_dtor(),
+# ptlock_free() with lockdep).
 # The module is linked once as is; if modpost reports only such symbols
 # undefined, build.sh says so on stderr and rebuilds with those calls going
 # through kallsyms (see kptw_test.h). Any other undefined symbol fails.
@@ -65,7 +66,7 @@ if ! kmake "" >"$log" 2>&1; then
 	redirect=${redirect# }
 	for s in $redirect; do
 		echo "kmod/build.sh: NOTE: $s is called by an inline page-table helper" \
-			"(pte_alloc_one_kernel/pte_free_kernel) but not exported by this" \
+			"(pte_free_kernel) but not exported by this" \
 			"kernel; pte_kernel mode calls it through its kallsyms address" >&2
 	done
 	kmake "$redirect" >"$log" 2>&1 || { cat "$log" >&2; die "build failed with KPTW_REDIRECT='$redirect'"; }

@@ -10,8 +10,9 @@
 # listed on the line before, never counted as passed). Exits 1 if any check
 # failed.
 #
-# Environment: KMOD_PMD_ITERS (64), KMOD_PUD_ITERS (4), KMOD_PTE_ITERS (1000),
-# KMOD_CHURN_SECS (5), KMOD_CHURN_THREADS (2).
+# Environment: KMOD_PMD_ITERS (64), KMOD_PUD_ITERS (4), KMOD_PTE_ITERS (1000,
+# for pte_kernel and pte_bypass each), KMOD_CHURN_SECS (5),
+# KMOD_CHURN_THREADS (2).
 set -u
 
 ko=${1:?usage: guest-check.sh KO_PATH}
@@ -74,8 +75,9 @@ expect() {
 # show PREFIX: print the figures of one result as a comment line.
 show() {
 	local p=$1 k line="#"
-	for k in iters freed huge pt_watched pt_freed pt_pending drain_ns ns_per_op wall_ns; do
-		line="$line ${p}_$k=$(st "${p}_$k")"
+	for k in iters freed huge linked pt_watched pt_freed pt_pending drain_ns \
+		ns_per_op wall_ns; do
+		[ -n "$(st "${p}_$k")" ] && line="$line ${p}_$k=$(st "${p}_$k")"
 	done
 	echo "$line"
 }
@@ -158,17 +160,29 @@ check_vmap vmap_pmd "$pmd_iters" vmap_pmd
 check_vmap vmap_pud "$pud_iters" vmap_pud leaf=4k
 check_vmap vmap_pud "$pud_iters" vmap_pud-2m leaf=2m
 
-if [ "$(st pte_kernel_status)" = unsupported ]; then
-	skip pte_kernel "$(st pte_kernel_reason)"
-elif run pte_kernel "pte_kernel iters=$pte_iters"; then
-	show pte_kernel
+# check_pte MODE: link a PTE table, unlink it, free it (pte_free_kernel() or,
+# pte_bypass, free_page()); every table must reach the allocator.
+check_pte() {
+	local mode=$1 n linked freed pend
+	if [ "$(st "${mode}_status")" = unsupported ]; then
+		skip "$mode" "$(st "${mode}_reason")"
+		return
+	fi
+	run "$mode" "$mode iters=$pte_iters" || return
+	show "$mode"
+	n=$(st "${mode}_iters") linked=$(st "${mode}_linked")
+	freed=$(st "${mode}_freed") pend=$(st "${mode}_pt_pending")
+	expect "$mode-iters" "${mode}_iters=$n, want $pte_iters" "$n" -eq "$pte_iters"
+	# A table the area's PMD entry held from before may be freed first
+	# instead of a new one (vunmap leaves tables): at most one per run.
+	expect "$mode-linked" "${mode}_linked=$linked, want $((pte_iters - 1)) or $pte_iters" \
+		"$linked" -ge $((pte_iters - 1)) -a "$linked" -le "$pte_iters"
 	# freed counts the tables the page allocator took back (mm_page_free).
-	expect pte_kernel-iters "pte_kernel_iters=$(st pte_kernel_iters), want $pte_iters" \
-		"$(st pte_kernel_iters)" -eq "$pte_iters"
-	expect pte_kernel-freed \
-		"pte_kernel_freed=$(st pte_kernel_freed), want $pte_iters, pending=$(st pte_kernel_pt_pending)" \
-		"$(st pte_kernel_freed)" -eq "$pte_iters" -a "$(st pte_kernel_pt_pending)" -eq 0
-fi
+	expect "$mode-freed" "${mode}_freed=$freed, want $pte_iters, pending=$pend" \
+		"$freed" -eq "$pte_iters" -a "$pend" -eq 0
+}
+check_pte pte_kernel
+check_pte pte_bypass
 
 check_churn vmap_pmd
 check_churn pte_kernel

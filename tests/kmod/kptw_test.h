@@ -21,8 +21,9 @@
 #define init_mm (*kptw_init_mm)
 
 /*
- * Out-of-line callees of pte_free_kernel()/pte_alloc_one_kernel() that a
- * kernel may not export. build.sh links the module once plainly; for every
+ * Out-of-line callees of pte_free_kernel() that a kernel may not export
+ * (the pte_kernel mode calls that inline helper; the table itself comes
+ * from the kernel's own __pte_alloc_kernel()). build.sh links the module once plainly; for every
  * symbol of this list that modpost reports undefined it prints a note and
  * rebuilds with -DKPTW_REDIRECT_<sym>, which renames the header's declaration
  * to kptw_redirect_<sym>(); syms.c defines that as a call through the
@@ -32,6 +33,7 @@
  *  - pagetable_free_kernel: 7.x, CONFIG_ASYNC_KERNEL_PGTABLE_FREE
  *  - ptlock_alloc/ptlock_free: out of line when spinlock_t is too big to
  *    embed (lockdep in -debug kernels), referenced by the 7.x ctor/dtor
+ *    (the module only runs the dtor, but keeps both for any inline user)
  */
 #ifdef KPTW_REDIRECT_kernel_pgtable_async_free_dtor
 #define kernel_pgtable_async_free_dtor kptw_redirect_kernel_pgtable_async_free_dtor
@@ -58,6 +60,7 @@ enum kptw_mode {
 	KPTW_VMAP_PMD,
 	KPTW_VMAP_PUD,
 	KPTW_PTE_KERNEL,
+	KPTW_PTE_BYPASS,
 	KPTW_NR_MODES,
 };
 
@@ -69,13 +72,16 @@ struct kptw_syms {
 	int (*ioremap_page_range)(unsigned long addr, unsigned long end,
 				  phys_addr_t phys_addr, pgprot_t prot);
 	void (*vunmap_range)(unsigned long addr, unsigned long end);
+	/* flush_tlb_kernel_range(), for the pte modes' unlink */
+	void (*flush_kernel_range)(unsigned long start, unsigned long end);
 	/* Redirect targets, only those this build needs. */
 	void (*redirect[4])(void);
 	const char *redirect_name[4];
 	int nr_redirect;
 	/* First symbol that a mode needs and kallsyms did not give, or NULL. */
 	const char *vmap_missing;
-	const char *pte_missing;
+	const char *pte_link_missing;	/* both pte modes */
+	const char *pte_missing;	/* pte_kernel: a redirect target */
 };
 
 extern struct kptw_syms kptw_syms;
@@ -133,6 +139,7 @@ struct kptw_worker {
 	phys_addr_t phys;
 	long ops;
 	long huge;			/* huge mapping observed in the tables */
+	long linked;			/* pte modes: a new PTE table was linked */
 	u64 ns;
 };
 

@@ -11,6 +11,7 @@
  *   vmap_pmd [iters=N]
  *   vmap_pud [iters=N] [leaf=4k|2m]
  *   pte_kernel [iters=N]
+ *   pte_bypass [iters=N]
  *   churn mode=MODE [threads=N] [iters=N] [secs=T] [leaf=4k|2m]
  *   reset
  * and drain_ms=MS on any run: how long to wait for watched page-table pages
@@ -40,6 +41,7 @@ const char *const kptw_mode_name[KPTW_NR_MODES] = {
 	[KPTW_VMAP_PMD] = "vmap_pmd",
 	[KPTW_VMAP_PUD] = "vmap_pud",
 	[KPTW_PTE_KERNEL] = "pte_kernel",
+	[KPTW_PTE_BYPASS] = "pte_bypass",
 };
 
 /* Results of the last run of one mode, single-threaded or churn. */
@@ -51,6 +53,7 @@ struct kptw_result {
 	bool leaf_2m;
 	long iters;		/* operations completed */
 	long huge;		/* leaf observed after the huge mapping (vmap) */
+	long linked;		/* a new PTE table was linked (pte modes) */
 	long freed;		/* kernel-side: free fn returned 1 in our window */
 	long pt_watched;	/* page-table pages seen in use */
 	long pt_freed;		/* ... that reached the page allocator */
@@ -220,6 +223,7 @@ static int kptw_run(const struct kptw_args *a, struct kptw_result *r)
 		r->t[i].pt_freed = kptw_watch_reached(w->slot);
 		r->iters += w->ops;
 		r->huge += w->huge;
+		r->linked += w->linked;
 		r->freed += r->t[i].freed;
 		r->ns += w->ns;
 		r->pt_watched += kptw_watch_added(w->slot);
@@ -389,7 +393,7 @@ static u64 kptw_div(u64 a, long b)
 }
 
 static void kptw_show_result(struct seq_file *m, const char *p,
-			     const struct kptw_result *r)
+			     enum kptw_mode mode, const struct kptw_result *r)
 {
 	seq_printf(m, "%s_status=%s\n", p,
 		   r->unsupported ? "unsupported" : r->status ? "error" : "ok");
@@ -399,6 +403,8 @@ static void kptw_show_result(struct seq_file *m, const char *p,
 	seq_printf(m, "%s_threads=%d\n", p, r->threads);
 	seq_printf(m, "%s_iters=%ld\n", p, r->iters);
 	seq_printf(m, "%s_huge=%ld\n", p, r->huge);
+	if (mode == KPTW_PTE_KERNEL || mode == KPTW_PTE_BYPASS)
+		seq_printf(m, "%s_linked=%ld\n", p, r->linked);
 	seq_printf(m, "%s_freed=%ld\n", p, r->freed);
 	seq_printf(m, "%s_pt_watched=%ld\n", p, r->pt_watched);
 	seq_printf(m, "%s_pt_freed=%ld\n", p, r->pt_freed);
@@ -437,7 +443,7 @@ static int kptw_stats_show(struct seq_file *m, void *v)
 
 		r = &kptw_single[i];
 		if (r->valid) {
-			kptw_show_result(m, kptw_mode_name[i], r);
+			kptw_show_result(m, kptw_mode_name[i], i, r);
 			if (i == KPTW_VMAP_PUD)
 				seq_printf(m, "vmap_pud_leaf=%s\n",
 					   r->leaf_2m ? "2m" : "4k");
@@ -451,7 +457,7 @@ static int kptw_stats_show(struct seq_file *m, void *v)
 	r = &kptw_churn;
 	if (r->valid) {
 		seq_printf(m, "churn_mode=%s\n", kptw_mode_name[kptw_churn_mode]);
-		kptw_show_result(m, "churn", r);
+		kptw_show_result(m, "churn", kptw_churn_mode, r);
 		seq_printf(m, "churn_ops=%ld\n", r->iters);
 		for (i = 0; i < r->threads; i++) {
 			seq_printf(m, "churn_t%d_cpu=%d\n", i, r->t[i].cpu);
@@ -480,11 +486,12 @@ static int __init kptw_init(void)
 	kptw_dir = debugfs_create_dir("kptwatch_test", NULL);
 	debugfs_create_file("run", 0200, kptw_dir, NULL, &kptw_run_fops);
 	debugfs_create_file("stats", 0444, kptw_dir, NULL, &kptw_stats_fops);
-	pr_info("kptwatch_test: loaded on %s, vmap_pmd %s, vmap_pud %s, pte_kernel %s\n",
+	pr_info("kptwatch_test: loaded on %s, vmap_pmd %s, vmap_pud %s, pte_kernel %s, pte_bypass %s\n",
 		init_utsname()->release,
 		kptw_mode_unsupported(KPTW_VMAP_PMD) ?: "ok",
 		kptw_mode_unsupported(KPTW_VMAP_PUD) ?: "ok",
-		kptw_mode_unsupported(KPTW_PTE_KERNEL) ?: "ok");
+		kptw_mode_unsupported(KPTW_PTE_KERNEL) ?: "ok",
+		kptw_mode_unsupported(KPTW_PTE_BYPASS) ?: "ok");
 	return 0;
 }
 

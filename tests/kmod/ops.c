@@ -24,9 +24,32 @@
  * (not ioremap()) is what lets the module reuse its own area, and it is also
  * the only way vmap builds a PUD leaf.
  *
- * pte_kernel: a PTE table allocated with pte_alloc_one_kernel() and released
- * with pte_free_kernel(), the kernel's own inline helpers, so that a
- * deferral series that changes them is exercised as built.
+ * pte_kernel / pte_bypass: the worker owns a VM_IOREMAP area of one PMD, as
+ * above, and every iteration links a kernel PTE table there and unlinks it,
+ * the way kernel code does (pmd_free_pte_page() is the model):
+ *
+ *   1. apply_to_page_range(&init_mm, start, PAGE_SIZE, noop): the PMD entry
+ *      is empty, so __pte_alloc_kernel() allocates a PTE table and links it
+ *      into init_mm (a tracer learns the table there); no PTE is set;
+ *   2. under init_mm.page_table_lock, read the table from the PMD entry and
+ *      pmd_clear() it;
+ *   3. flush_tlb_kernel_range() over the address, so no CPU still caches
+ *      the entry;
+ *   4. watch the table's pfn and free it: pte_kernel with pte_free_kernel(),
+ *      the kernel's own inline helper, so that a deferral series that
+ *      changes it is exercised as built; pte_bypass with a plain
+ *      free_page(), a mutant that bypasses any deferral on every kernel.
+ *
+ * A table that is never linked is no kernel page table to anyone watching
+ * the kernel's tables (no page-table walker can have cached it), so
+ * allocating with pte_alloc_one_kernel() and freeing at once would test
+ * nothing. If the entry already held a table when the area was reserved
+ * (vunmap leaves PTE tables behind), step 1 links nothing and step 4 frees
+ * that older table: P_linked counts the iterations that linked a new one.
+ *
+ * pte_bypass on 7.x frees a page that the constructor typed as a page table
+ * and counted in NR_PAGETABLE: the allocator resets the type, the counter
+ * stays one page high per iteration (a mutant's cost, not a bug to fix).
  */
 #include "kptw_test.h"
 
@@ -82,9 +105,15 @@ int kptw_ops_init(void)
 	return 0;
 }
 
+static bool kptw_pte_mode(enum kptw_mode mode)
+{
+	return mode == KPTW_PTE_KERNEL || mode == KPTW_PTE_BYPASS;
+}
+
 const char *kptw_mode_unsupported(enum kptw_mode mode)
 {
 	static char reason[96];
+	const char *missing;
 
 	switch (mode) {
 	case KPTW_VMAP_PMD:
@@ -92,10 +121,13 @@ const char *kptw_mode_unsupported(enum kptw_mode mode)
 	case KPTW_VMAP_PUD:
 		return kptw_pud_unsupported;
 	case KPTW_PTE_KERNEL:
-		if (!kptw_syms.pte_missing)
+	case KPTW_PTE_BYPASS:
+		missing = kptw_syms.pte_link_missing;
+		if (!missing && mode == KPTW_PTE_KERNEL)
+			missing = kptw_syms.pte_missing;
+		if (!missing)
 			return NULL;
-		snprintf(reason, sizeof(reason), "%s not found in kallsyms",
-			 kptw_syms.pte_missing);
+		snprintf(reason, sizeof(reason), "%s not found in kallsyms", missing);
 		return reason;
 	default:
 		return "unknown mode";
@@ -194,10 +226,9 @@ int kptw_worker_setup(struct kptw_worker *w)
 		return -EOPNOTSUPP;
 	w->ops = 0;
 	w->huge = 0;
+	w->linked = 0;
 	w->ns = 0;
 	kptw_watch_reset(w->slot);
-	if (w->mode == KPTW_PTE_KERNEL)
-		return 0;
 
 	size = w->mode == KPTW_VMAP_PUD ? PUD_SIZE : PMD_SIZE;
 	/*
@@ -217,6 +248,9 @@ int kptw_worker_setup(struct kptw_worker *w)
 	}
 	w->win.start = (unsigned long)w->area->addr;
 	w->win.size = size;
+	/* The pte modes free no table through pmd_free_pte_page(). */
+	if (kptw_pte_mode(w->mode))
+		return 0;
 	atomic_long_set(&w->win.pte_page_freed, 0);
 	atomic_long_set(&w->win.pmd_page_freed, 0);
 	if (kptw_window_register(&w->win)) {
@@ -300,16 +334,54 @@ static int kptw_vmap_op(struct kptw_worker *w)
 	return 0;
 }
 
-static int kptw_pte_kernel_op(struct kptw_worker *w)
+static int kptw_noop_pte(pte_t *pte, unsigned long addr, void *data)
 {
+	return 0;
+}
+
+static int kptw_pte_op(struct kptw_worker *w)
+{
+	unsigned long addr = w->win.start;
+	pmd_t *pmd = kptw_pmd_k(addr);
+	bool fresh;
 	pte_t *pte;
+	pmd_t v;
 	int ret;
 
-	pte = pte_alloc_one_kernel(&init_mm);
-	if (!pte)
-		return -ENOMEM;
-	ret = kptw_watch_add(page_to_pfn(virt_to_page(pte)), w->slot);
-	pte_free_kernel(&init_mm, pte);
+	/* No PMD table above the area yet: step 1 links that one too. */
+	fresh = !pmd || pmd_none(pmdp_get(pmd));
+
+	/* 1: link a PTE table through the kernel's own allocation path. */
+	ret = apply_to_page_range(&init_mm, addr, PAGE_SIZE, kptw_noop_pte, NULL);
+	if (ret)
+		return ret;
+	if (!pmd)
+		pmd = kptw_pmd_k(addr);
+
+	/* 2: unlink it. */
+	spin_lock(&init_mm.page_table_lock);
+	v = pmd ? pmdp_get(pmd) : __pmd(0);
+	if (!pmd_present(v) || pmd_leaf(v)) {
+		spin_unlock(&init_mm.page_table_lock);
+		pr_err("kptwatch_test: no PTE table under %lx after apply_to_page_range()\n",
+		       addr);
+		return -EIO;
+	}
+	pte = (pte_t *)pmd_page_vaddr(v);
+	pmd_clear(pmd);
+	spin_unlock(&init_mm.page_table_lock);
+
+	/* 3: no CPU may still walk through the old entry. */
+	kptw_syms.flush_kernel_range(addr, addr + PAGE_SIZE);
+
+	/* 4: free it; watched first, so the allocator's side counts it. */
+	ret = kptw_watch_add(pmd_pfn(v), w->slot);
+	if (w->mode == KPTW_PTE_BYPASS)
+		free_page((unsigned long)pte);
+	else
+		pte_free_kernel(&init_mm, pte);
+	if (fresh)
+		w->linked++;
 	return ret;
 }
 
@@ -318,8 +390,8 @@ int kptw_worker_op(struct kptw_worker *w)
 	u64 t0 = ktime_get_ns();
 	int ret;
 
-	if (w->mode == KPTW_PTE_KERNEL)
-		ret = kptw_pte_kernel_op(w);
+	if (kptw_pte_mode(w->mode))
+		ret = kptw_pte_op(w);
 	else
 		ret = kptw_vmap_op(w);
 	if (ret)

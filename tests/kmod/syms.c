@@ -4,11 +4,11 @@
  *
  * This is a test module for page-table frees, and the primitives that make
  * those frees deterministic (get_vm_area(), ioremap_page_range(),
- * vunmap_range()) and init_mm are not exported. A test module may look them
- * up: kallsyms_lookup_name() itself is not exported since 5.7, so its address
- * comes from a kprobe that is registered only to have the kprobe core resolve
- * the name, then unregistered at once. Nothing here is fit for a production
- * module.
+ * vunmap_range(), flush_tlb_kernel_range()) and init_mm are not exported. A
+ * test module may look them up: kallsyms_lookup_name() itself is not
+ * exported since 5.7, so its address comes from a kprobe that is registered
+ * only to have the kprobe core resolve the name, then unregistered at once.
+ * Nothing here is fit for a production module.
  *
  * CONFIG_X86_KERNEL_IBT would seal functions whose address the kernel never
  * takes and make these indirect calls fault on CPUs with IBT; the test-bed
@@ -119,6 +119,17 @@ int kptw_syms_init(void)
 		kptw_syms.vmap_missing = "ioremap_page_range";
 	else if (!kptw_syms.vunmap_range)
 		kptw_syms.vmap_missing = "vunmap_range";
+
+	/*
+	 * The pte modes link a table under their own area
+	 * (apply_to_page_range(), exported) and unlink it themselves, as
+	 * pmd_free_pte_page() does: they need the area and the TLB flush.
+	 */
+	kptw_syms.flush_kernel_range = (void *)kptw_lookup("flush_tlb_kernel_range");
+	if (!kptw_syms.get_vm_area)
+		kptw_syms.pte_link_missing = "get_vm_area";
+	else if (!kptw_syms.flush_kernel_range)
+		kptw_syms.pte_link_missing = "flush_tlb_kernel_range";
 
 #ifdef KPTW_REDIRECT_kernel_pgtable_async_free_dtor
 	kptw_redirect("kernel_pgtable_async_free_dtor",

@@ -18,7 +18,12 @@
 #    from the defaults of either paging mode.
 #  - check -- WORKLOAD: where frees are deferred exit 0, every queued page
 #    freed after a flush, nothing untracked; on an unpatched kernel exit 1
-#    with a violation for every PTE table vmap_pmd freed.
+#    with a violation for every table the workload freed (the vmap runs' at
+#    their named free points, pte_kernel's at "unnamed path": kptwatch
+#    knows them from the point that linked them, not from how they go).
+#  - check -- pte_bypass: the module's mutant frees each table it linked
+#    with a plain free_page(), past any deferral: exit 1 on every kernel,
+#    one violation per iteration, all at "unnamed path".
 #  - kallsyms without data symbols but the section markers (a copy
 #    bind-mounted over /proc/kallsyms, as on a kernel without
 #    CONFIG_KALLSYMS_ALL): without a System.map the layout is unknown and
@@ -33,8 +38,9 @@
 #
 # The workload: vmap_pmd (PTE tables found from the PMD entry, a physical
 # address), vmap_pud (a PMD table read through the direct map, so
-# page_offset_base matters, and its 512 PTE tables), pte_kernel (ptdescs,
-# so vmemmap_base matters).
+# page_offset_base matters, and its 512 PTE tables), pte_kernel (a PTE
+# table linked by apply_to_page_range(), unlinked and freed with
+# pte_free_kernel(): ptdescs, so vmemmap_base matters).
 #
 # Environment: KPT_PMD_ITERS (32), KPT_PUD_ITERS (1), KPT_PTE_ITERS (200).
 set -u
@@ -143,9 +149,10 @@ pud_run=
 [ "$pud_iters" -gt 0 ] && pud_run=" && echo 'vmap_pud iters=$pud_iters' >$D/run"
 workload=(sh -c "echo 'vmap_pmd iters=$pmd_iters' >$D/run$pud_run && echo 'pte_kernel iters=$pte_iters' >$D/run")
 # Tables each run frees: one per vmap_pmd, a PMD table and its 512 PTE
-# tables per vmap_pud, one per pte_kernel.
+# tables per vmap_pud, one per pte_kernel. Unpatched, every one of them is
+# a violation, pte_kernel's at no named point.
 want_q=$((pmd_iters + 513 * pud_iters + pte_iters))
-want_v=$((pmd_iters + 513 * pud_iters))
+want_v=$want_q
 cfg=$kbuild/obj/.config
 patched=1 shape=unpatched
 if grep -q '^CONFIG_ASYNC_PGTABLE_FREE=y' "$cfg"; then
@@ -161,13 +168,15 @@ grep -q ' vmemmap_base$' "$map" && want_src=kallsyms
 # check NAME OUT [ARGS...]: kptwatch check --json ARGS -- WORKLOAD, then
 # the assertions of a patched or an unpatched kernel.
 check() {
-	local name=$1 out=$2 rc q f v t u
+	local name=$1 out=$2 rc q f v t u n l
 	shift 2
 	"$K" check --json "$@" -- "${workload[@]}" >"$out" 2>"$out.err"
 	rc=$?
-	read -r q f v t u < <(field "$out" '[.counters.queued, .counters.freed_ok,
-		.violations_total, .counters.walk_trunc, .counters.range_unknown] | @tsv')
-	echo "# $name: exit $rc, queued $q, freed_ok $f, violations $v, walk_trunc $t"
+	read -r q f v t u n l < <(field "$out" '[.counters.queued, .counters.freed_ok,
+		.violations_total, .counters.walk_trunc, .counters.range_unknown,
+		.counters["point.unnamed path"], .counters.table_linked] | @tsv')
+	echo "# $name: exit $rc, queued $q, freed_ok $f, violations $v ($n at unnamed path)," \
+		"table_linked $l, walk_trunc $t"
 	if [ $patched = 1 ]; then
 		if [ "$rc" = 0 ] && [ "${q:-0}" -ge $want_q ] && [ "$q" = "$f" ] &&
 			[ "$v" = 0 ] && [ "$t" = 0 ] && [ "$u" = 0 ]; then
@@ -175,10 +184,36 @@ check() {
 		else
 			fail "$name" "wanted exit 0 and queued = freed_ok >= $want_q, got exit $rc ($(head -c 300 "$out.err"))"
 		fi
-	elif [ "$rc" = 1 ] && [ "${v:-0}" -ge $want_v ] && [ "$t" = 0 ]; then
-		ok "$name: exit 1, $v violations (the vmap runs freed $want_v tables unflushed)"
+	elif [ "$rc" = 1 ] && [ "${v:-0}" -ge $want_v ] && [ "${n:-0}" -ge "$pte_iters" ] &&
+		[ "$t" = 0 ]; then
+		ok "$name: exit 1, $v violations (the workload freed $want_v tables unflushed, $n at unnamed path)"
 	else
-		fail "$name" "wanted exit 1 and >= $want_v violations, got exit $rc, $v, walk_trunc $t ($(head -c 300 "$out.err"))"
+		fail "$name" "wanted exit 1 and >= $want_v violations, >= $pte_iters at unnamed path; got exit $rc, $v, $n, walk_trunc $t ($(head -c 300 "$out.err"))"
+	fi
+}
+
+# bypass: the module-only mutant. pte_bypass links a PTE table as
+# pte_kernel does and frees it with free_page(): no enqueue point, no free
+# point, on every kernel. Each table is known from its link, so each free
+# is a violation at "unnamed path", patched or not.
+bypass() {
+	local out=$tmp/bypass.json rc q f v n l t
+	if grep -q '^pte_bypass_status=unsupported' $D/stats; then
+		fail "check pte_bypass" "the module cannot run it: $(sed -n 's/^pte_bypass_reason=//p' $D/stats)"
+		return
+	fi
+	"$K" check --json -- sh -c "echo 'pte_bypass iters=$pte_iters' >$D/run" >"$out" 2>"$out.err"
+	rc=$?
+	read -r q f v n l t < <(field "$out" '[.counters.queued, .counters.freed_ok,
+		.violations_total, .counters["point.unnamed path"], .counters.table_linked,
+		.counters.walk_trunc] | @tsv')
+	echo "# check pte_bypass: exit $rc, violations $v ($n at unnamed path), table_linked $l," \
+		"queued $q, freed_ok $f; module: linked $(sed -n 's/^pte_bypass_linked=//p' $D/stats)," \
+		"reached the allocator $(sed -n 's/^pte_bypass_pt_freed=//p' $D/stats)"
+	if [ "$rc" = 1 ] && [ "$v" = "$pte_iters" ] && [ "$n" = "$pte_iters" ] && [ "$t" = 0 ]; then
+		ok "check pte_bypass: exit 1, $v violations at unnamed path, one per free_page()"
+	else
+		fail "check pte_bypass" "wanted exit 1 and $pte_iters violations, all at unnamed path; got exit $rc, $v, $n, walk_trunc $t ($(head -c 300 "$out.err"))"
 	fi
 }
 
@@ -203,6 +238,7 @@ if grep -q '^CONFIG_RANDOMIZE_MEMORY=y' "$cfg"; then
 	esac
 fi
 check check "$tmp/check.json"
+bypass
 
 # --- kallsyms as a kernel without CONFIG_KALLSYMS_ALL lists it ---
 # Every kernel keeps its section markers, some typed as data: so does the copy.
