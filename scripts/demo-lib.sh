@@ -142,7 +142,7 @@ progress_line() {
 # shortened ("configuring", "building bzImage and modules", ...)
 build_step() {
 	local l
-	l=$(grep -E '^(build-kernel|fetch-source)\.sh: ' "$1" 2>/dev/null | tail -n1)
+	l=$(grep -E '^(build-kernel|fetch-source)\.sh: ' "$1" 2>/dev/null | grep -vE ': (built|cached) in ' | tail -n1)
 	l=${l#*: }
 	l=${l%% (*}
 	case "$l" in
