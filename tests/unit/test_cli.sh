@@ -208,26 +208,28 @@ sleep 2; kill -INT $pid; wait $pid; rc=$?
 	ok "trace ends on SIGINT with a summary" || nok "trace on SIGINT" "rc=$rc" "$(cat "$tmp")"
 # the signal must come while COMMAND runs, or the test proves nothing
 running() { for _ in $(seq 100); do pgrep -fx "$1" >/dev/null && return 0; sleep 0.1; done; false; }
-"$K" check --json -- sleep 60.123 >"$tmp" 2>/dev/null & pid=$!
-running "sleep 60.123"; started=$?
+# sleep times unique to this run: other test runs may be going on
+s1=60.$$ s2=61.$$
+"$K" check --json -- sleep $s1 >"$tmp" 2>/dev/null & pid=$!
+running "sleep $s1"; started=$?
 kill -TERM $pid; wait $pid; rc=$?
 if [ $started -eq 0 ] && [ $rc -eq 3 ] &&
 	jq -e '.interrupted and .command_run.status == "killed by TERM"' "$tmp" >/dev/null &&
-	! pgrep -f "^sleep 60.123$" >/dev/null; then
+	! pgrep -fx "sleep $s1" >/dev/null; then
 	ok "check -- COMMAND on SIGTERM: exit 3, command stopped"
 else
 	nok "check -- COMMAND on SIGTERM" "rc=$rc started=$started" "$(cat "$tmp")"
 fi
-"$K" check --json -- sh -c 'sleep 61.7; true' >"$tmp" 2>/dev/null & pid=$!
-running "sleep 61.7"; started=$?
+"$K" check --json -- sh -c "sleep $s2; true" >"$tmp" 2>/dev/null & pid=$!
+running "sleep $s2"; started=$?
 kill -TERM $pid; wait $pid; rc=$?
 sleep 0.2
-if [ $started -eq 0 ] && [ $rc -eq 3 ] && ! pgrep -fx "sleep 61.7" >/dev/null; then
+if [ $started -eq 0 ] && [ $rc -eq 3 ] && ! pgrep -fx "sleep $s2" >/dev/null; then
 	ok "check -- sh -c 'sleep; true' on SIGTERM: the whole group stopped"
 else
 	nok "check -- sh -c 'sleep; true' on SIGTERM" "rc=$rc started=$started" \
-		"$(pgrep -af 'sleep 61.7')"
-	for p in $(pgrep -fx "sleep 61.7"); do kill "$p"; done
+		"$(pgrep -af "sleep $s2")"
+	for p in $(pgrep -fx "sleep $s2"); do kill "$p"; done
 fi
 
 # the command's stdout must not get into the JSON document
