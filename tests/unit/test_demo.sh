@@ -71,9 +71,15 @@ new=$KPTWATCH_CACHE/build/6.12-patched-$key
 mkdir -p "$new"
 touch "$new/.built"
 out=$(scripts/demo.sh --dry-run --no-deps); rc=$?
-[ $rc = 0 ] && has "$out" "fixed kernel 6.12-patched: cached in $new" \
-	"buggy kernel 6.12: not cached: skipped (--build-bug builds it)" &&
-	ok "dry run: cached entry found by its key; uncached 6.12 skipped" || nok "dry run cached" "rc=$rc" "$out"
+# by default the first mutant (tests/vm/mutants/), else 6.12 if cached
+m=$(ls tests/vm/mutants/*.patch 2>/dev/null | sort | head -n1)
+if [ -n "$m" ]; then
+	want="buggy kernel 6.12-patched + $m: not cached: build, about 20 min 33 s (the last 6.12-patched build)"
+else
+	want="buggy kernel 6.12: not cached: skipped (--build-bug builds it)"
+fi
+[ $rc = 0 ] && has "$out" "fixed kernel 6.12-patched: cached in $new" "$want" &&
+	ok "dry run: cached entry found by its key; ${m:-uncached 6.12 skipped}" || nok "dry run cached" "rc=$rc" "$out"
 
 mkdir -p "$tmp/mut"
 echo "--- a/x" >"$tmp/mut/seeded.patch"
@@ -165,7 +171,7 @@ printf 'counters:\n  queued 264  freed_ok 264  violation 0\n  map_full 0\nverdic
 mkdir -p "$S/logs"
 out=$(scripts/demo.sh --summary --out "$S"); rc=$?
 [ $rc = 0 ] && has "$out" "PASS  the fixed kernel (6.12-patched)" "clean: 264 pages queued, 264 freed after an IOMMU flush, 0 violations" \
-	"PASS  the buggy kernel (6.12)" "the bug was caught: 545 pages freed before their IOMMU flush (freed by: pmd_free_pte_page 2, free_pagetable 1)" \
+	"PASS  the buggy kernel (6.12)" "the bug was caught: 545 pages freed before an IOMMU flush that covers them (freed by: pmd_free_pte_page 2, free_pagetable 1)" \
 	"watched: vmap_pmd 32, hot-remove of a 512M DIMM; memory hot-remove: removed" "outputs: $S/fixed/" &&
 	ok "summary: clean fixed kernel, caught bug: exit 0" || nok "summary pass" "rc=$rc" "$out"
 
@@ -173,6 +179,16 @@ sed -i 's/^check_rc=1/check_rc=0/' "$S/buggy/result"
 out=$(scripts/demo.sh --summary --out "$S"); rc=$?
 [ $rc = 1 ] && has "$out" "FAIL  the buggy kernel" "the seeded bug was not caught" &&
 	ok "summary: a bug not caught: exit 1" || nok "summary bug missed" "rc=$rc" "$out"
+
+# a mutant caught by range: range_violation lines and counter
+cp "$S/buggy/check.txt" "$tmp/buggy-check.txt"
+printf '%s\n' "2.1  0  9  kworker/0:1  range_violation pfn 0x1 order 0 from kernel_pgtable_async_free after 1ms: range 0x0-0x1" \
+	'counters:' '  queued 3  freed_ok 1  violation 0  range_violation 2' 'verdict: failed (exit 1)' >"$S/buggy/check.txt"
+sed -i 's/^check_rc=0/check_rc=1/' "$S/buggy/result"
+out=$(scripts/demo.sh --summary --out "$S"); rc=$?
+[ $rc = 0 ] && has "$out" "PASS  the buggy kernel" "the bug was caught: 2 pages freed before an IOMMU flush that covers them (freed by: kernel_pgtable_async_free 1)" &&
+	ok "summary: range violations catch a bug too" || nok "summary range violation" "rc=$rc" "$out"
+cp "$tmp/buggy-check.txt" "$S/buggy/check.txt"
 
 sed -i 's/^check_rc=0/check_rc=1/' "$S/buggy/result"
 cp "$S/buggy/check.txt" "$S/fixed/check.txt"
@@ -197,7 +213,7 @@ out=$(scripts/demo.sh --summary --out "$S"); rc=$?
 out=$(scripts/demo.sh --summary --out "$tmp/empty"); rc=$?
 [ $rc = 4 ] && has "$out" "nothing was run" && ok "summary of nothing: exit 4" || nok "summary nothing" "rc=$rc" "$out"
 
-[ "$(counters /nonexistent)" = "queued 0 freed_ok 0 violation 0" ] && ok "counters of a missing file: zeros" ||
+[ "$(counters /nonexistent)" = "queued 0 freed_ok 0 violation 0 range_violation 0" ] && ok "counters of a missing file: zeros" ||
 	nok "counters missing"
 
 # the terminal's view of a check with many violations
@@ -279,7 +295,7 @@ else
 	if [ $rc = 0 ] && has "$out" "fixed kernel 6.12-patched: not cached, building" \
 		": building: " "a cold build takes 20-40 min" "; CC mm/file" \
 		"PASS  the fixed kernel (6.12-patched)" "PASS  the buggy kernel (6.12)" \
-		"745 pages queued, 745 freed" "545 pages freed before their IOMMU flush" "== On your own machine" &&
+		"745 pages queued, 745 freed" "545 pages freed before an IOMMU flush that covers them" "== On your own machine" &&
 		[ -f "$o/fixed/check.txt" ] && [ -f "$o/buggy/check.txt" ] && [ -f "$o/fixed/guest.log" ] &&
 		[ -f "$o/logs/kernel-6.12.log" ]; then
 		ok "demo.sh end to end (fakes): progress, both kernels judged, outputs saved, exit 0"
