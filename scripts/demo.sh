@@ -30,7 +30,8 @@
 #   --build-bug        build the buggy kernel even when it is not cached
 #   --no-bug           only the fixed kernel
 #   --no-deps          do not run make deps
-#   --cached-only      never build a kernel: stop (exit 4) if it is not cached
+#   --cached-only      never build a kernel: stop (exit 4) if the fixed one is
+#                      not cached, skip the buggy one if it is not
 #   --out DIR          where to save the outputs (default build/demo)
 #   --summary          print the summary of the outputs saved in OUT, and exit
 #   -n, --dry-run      say what would be done (and what is cached), and exit
@@ -300,7 +301,9 @@ run_kernel fixed "the fixed kernel" "$entry" clean "$about"
 # --- 3. the buggy kernel ---
 if [ -n "$bug_entry" ]; then
 	hr "5/5 a kernel with an ordering bug: $(bug_label)"
-	if [ -z "$bug_patch" ] && [ $bug_set = 0 ] && [ $build_bug = 0 ] && ! bug_cached >/dev/null; then
+	if [ $cached_only = 1 ] && ! bug_cached >/dev/null; then
+		note "skipped: not cached, and --cached-only was given"
+	elif [ -z "$bug_patch" ] && [ $bug_set = 0 ] && [ $build_bug = 0 ] && ! bug_cached >/dev/null; then
 		note "skipped: no mutant in tests/vm/mutants/, and $bug_entry is not cached."
 		note "scripts/demo.sh --build-bug builds it (about 20 min), or --bug FILE.patch"
 		note "applies a seeded bug of your own on top of $entry."

@@ -314,6 +314,17 @@ else
 	out=$(demo scripts/demo.sh --no-deps --cached-only --out "$tmp/out5" 2>&1); rc=$?
 	[ $rc = 4 ] && has "$out" "not cached and --cached-only" &&
 		ok "demo.sh --cached-only, nothing cached: exit 4" || nok "demo.sh --cached-only" "rc=$rc" "$out"
+	# the fixed kernel in the (fake) cache, the buggy one not
+	src=$tmp/cache2/src/linux-source-6.12-6.12.117-1
+	mkdir -p "$src"
+	echo 6.12.117-1 >"$src/.debian-version"
+	touch "$src/.extracted"
+	mkdir -p "$tmp/cache2/build/6.12-patched-$(cache_key 6.12-patched "$src")"
+	touch "$tmp/cache2/build/6.12-patched-$(cache_key 6.12-patched "$src")/.built"
+	out=$(demo scripts/demo.sh --no-deps --cached-only --bug 6.12 --out "$tmp/out7" 2>&1); rc=$?
+	[ $rc = 0 ] && has "$out" "fixed kernel 6.12-patched: cached in" "skipped: not cached, and --cached-only was given" \
+		"PASS  the fixed kernel" && ok "demo.sh --cached-only: the cached fixed kernel runs, the buggy one is skipped" ||
+		nok "demo.sh --cached-only, fixed cached" "rc=$rc" "$out"
 	out=$(demo scripts/demo.sh --no-deps --out "$tmp/out6" 2>&1); rc=$?
 	m=$(ls tests/vm/mutants/*.patch 2>/dev/null | sort | head -n1)
 	if [ -n "$m" ]; then
