@@ -447,15 +447,67 @@ KPT_LINK_POINT(alloc_low_pages, alloc_low_pages, KPT_LK_LOW, 0)
 
 /* The final free: every buddy free passes kmem:mm_page_free. */
 
-SEC("tp_btf/mm_page_free")
-int tp_btf_page_free(__u64 *ctx)
+/*
+ * The kernel does not run a tracing program that is already running on
+ * the CPU: a page freed in an interrupt that lands while the page-free
+ * program runs is skipped for it (a recursion miss). The _nest programs,
+ * attached after the main ones, see every free too. The main program
+ * stamps the page it is called for first thing, so a _nest run that
+ * finds its page stamped knows the main program has it; any other page
+ * is one the main program was skipped for, and _nest judges it. An
+ * interrupt between the two programs of one free can make _nest judge a
+ * page the main program already judged: the rule finds nothing left to
+ * judge then. A free is lost only if _nest is skipped too, which the
+ * kernel counts against _nest.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} page_free_stamp SEC(".maps");
+
+static __always_inline void page_free_main(void *ctx, __u64 page, __u32 order)
+{
+	__u32 zero = 0;
+	__u64 *stamp = bpf_map_lookup_elem(&page_free_stamp, &zero);
+
+	if (stamp)
+		*stamp = page;
+	on_page_free(ctx, page, order);
+}
+
+static __always_inline void page_free_nest(void *ctx, __u64 page, __u32 order)
+{
+	__u32 zero = 0;
+	__u64 *stamp = bpf_map_lookup_elem(&page_free_stamp, &zero);
+
+	if (!stamp || *stamp == page)
+		return;		/* the main program has this one */
+	kpt_count(KPT_C_NESTED_FREE);
+	on_page_free(ctx, page, order);
+}
+
+/* As a number, like kpt_arg(): no trampoline here to ask. */
+static __always_inline __u64 tp_page(__u64 *ctx)
 {
 	__u64 page = 0;
 
-	/* As a number, like kpt_arg(): no trampoline here to ask. */
-	if (bpf_probe_read_kernel(&page, sizeof(page), &ctx[0]))
-		return 0;
-	on_page_free(ctx, page, (__u32)ctx[1]);
+	bpf_probe_read_kernel(&page, sizeof(page), &ctx[0]);
+	return page;
+}
+
+SEC("tp_btf/mm_page_free")
+int tp_btf_page_free(__u64 *ctx)
+{
+	page_free_main(ctx, tp_page(ctx), (__u32)ctx[1]);
+	return 0;
+}
+
+SEC("tp_btf/mm_page_free")
+int tp_btf_page_free_nest(__u64 *ctx)
+{
+	page_free_nest(ctx, tp_page(ctx), (__u32)ctx[1]);
 	return 0;
 }
 
@@ -463,7 +515,14 @@ int tp_btf_page_free(__u64 *ctx)
 SEC("raw_tp/mm_page_free")
 int raw_tp_page_free(__u64 *ctx)
 {
-	on_page_free(ctx, ctx[0], (__u32)ctx[1]);
+	page_free_main(ctx, ctx[0], (__u32)ctx[1]);
+	return 0;
+}
+
+SEC("raw_tp/mm_page_free")
+int raw_tp_page_free_nest(__u64 *ctx)
+{
+	page_free_nest(ctx, ctx[0], (__u32)ctx[1]);
 	return 0;
 }
 

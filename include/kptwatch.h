@@ -78,7 +78,8 @@
 	X(TABLE_FREED, "table_freed", "known kernel tables that reached the allocator") \
 	X(WALK_RACE, "walk_race", "tables the walk found that were freed while it ran") \
 	X(DATA_PAGE, "data_page", "free_pagetable() pages that are no known table (vmemmap data)") \
-	X(STACK_FAIL, "stack_fail", "a stack a report needs could not be captured")
+	X(STACK_FAIL, "stack_fail", "a stack a report needs could not be captured") \
+	X(NESTED_FREE, "nested_free", "page frees nested in the page-free program, judged by its fallback")
 
 #define KPT_EVENTS(X)							\
 	X(ENQUEUE, "enqueue")						\

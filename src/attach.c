@@ -11,6 +11,10 @@
  *   BPF_RAW_TRACEPOINT"), v4.17.
  * - kprobes through perf: e12f03d7031a ("perf/core: Implement the
  *   'perf_kprobe' PMU"), v4.17; libbpf falls back to tracefs kprobe_events.
+ *
+ * These are the attach types' own dates. The programs need more: bpf_loop()
+ * (e6f2dd0f8067, v5.17) and bpf_get_func_arg() (f92c1e183604, v5.17), so
+ * kptwatch as a whole needs 5.17.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -183,6 +187,8 @@ void attach_setup(struct bpf_object *obj, const struct plan *p)
 	}
 	load(obj, "tp_btf", "page_free", p->pts[PP_PAGE_FREE].method == METH_TP_BTF, NULL);
 	load(obj, "raw_tp", "page_free", p->pts[PP_PAGE_FREE].method != METH_MISSING, NULL);
+	load(obj, "tp_btf", "page_free_nest", p->pts[PP_PAGE_FREE].method == METH_TP_BTF, NULL);
+	load(obj, "raw_tp", "page_free_nest", p->pts[PP_PAGE_FREE].method != METH_MISSING, NULL);
 }
 
 /* Program names are KIND_SUFFIX, SUFFIX a plan point's prog. */
@@ -352,6 +358,23 @@ static int attach_fentry(struct bpf_object *obj, const struct plan_point *pt,
 	return 0;
 }
 
+/*
+ * The kernel skips a tracing program that is already running on the CPU:
+ * a page freed from an interrupt that lands while the page-free program
+ * runs would go unseen. A second program, attached beside it, judges only
+ * such nested frees (kptwatch.bpf.c); without it they are lost and every
+ * skipped run makes the verdict incomplete.
+ */
+static void attach_nest(struct bpf_object *obj, struct plan_point *pt, const char *kind,
+			struct attach_state *st)
+{
+	int err = attach_prog(st, prog(obj, kind, "page_free_nest"));
+
+	if (err)
+		plan_partial(pt, "no fallback for frees nested in the page-free program (%s): "
+			     "each skipped run is lost", strerror(-err));
+}
+
 int attach_plan(struct bpf_object *obj, struct plan *p, struct attach_state *st, int verbose)
 {
 	static const int order[] = {
@@ -372,13 +395,17 @@ int attach_plan(struct bpf_object *obj, struct plan *p, struct attach_state *st,
 			continue;
 		case METH_TP_BTF:
 			err = attach_prog(st, prog(obj, "tp_btf", "page_free"));
-			if (!err)
+			if (!err) {
+				attach_nest(obj, pt, "tp_btf", st);
 				continue;
+			}
 			snprintf(pt->why, sizeof(pt->why), "tp_btf attach: %s", strerror(-err));
 			pt->method = METH_RAW_TP;
 			/* fall through */
 		case METH_RAW_TP:
 			err = attach_prog(st, prog(obj, "raw_tp", "page_free"));
+			if (!err)
+				attach_nest(obj, pt, "raw_tp", st);
 			break;
 		case METH_FENTRY:
 			err = attach_fentry(obj, pt, st);

@@ -170,6 +170,17 @@ int verdict_compute(const struct env *env, const struct plan *p,
 		bool matters = !p || m->point < 0 || m->point >= PP_MAX ||
 			       p->pts[m->point].critical;
 
+		/*
+		 * The page-free program is skipped for frees nested in it; its
+		 * fallback (_nest, attached unless the point is partial) judged
+		 * them. One is lost only if the fallback was skipped too, and
+		 * that is a miss of the fallback's own, which is no point's.
+		 */
+		if (m->point == PP_PAGE_FREE && !m->kprobe && p && !p->pts[PP_PAGE_FREE].partial) {
+			add(v, R_NOTE, "%s: %llu run(s) nested in it were judged by its fallback",
+			    m->prog, (unsigned long long)m->recursion);
+			continue;
+		}
 		incomplete |= matters;
 		add(v, matters ? R_INCOMPLETE : R_NOTE, "%s: the kernel skipped %llu run(s)%s%s: "
 		    "its events are lost", m->prog,

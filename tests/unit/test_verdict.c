@@ -121,6 +121,31 @@ static void test_misses(void)
 	      has(R_INCOMPLETE, "free_pagetable.constprop.0: the kernel skipped 7 run(s) (kprobe misses)"),
 	      "kprobe misses: %d %s", v.code, v.n ? v.r[0].text : "");
 
+	/*
+	 * Frees nested in the page-free program: judged by its fallback, a
+	 * note; without the fallback they are lost; a skip of the fallback
+	 * itself is lost.
+	 */
+	plan.pts[PP_PAGE_FREE] = (struct plan_point){ .func = "mm_page_free",
+		.prog = "page_free", .critical = true, .method = METH_TP_BTF };
+	rr.misses[0] = (struct prog_misses){ .prog = "tp_btf_page_free", .point = PP_PAGE_FREE,
+					     .recursion = 40 };
+	rr.counters[KPT_C_NESTED_FREE] = 40;
+	CHECK(run() == EXIT_CLEAN && has(R_NOTE, "40 run(s) nested in it were judged"),
+	      "nested frees judged: %d %s", v.code, v.n ? v.r[0].text : "");
+	plan.pts[PP_PAGE_FREE].partial = true;	/* the fallback did not attach */
+	CHECK(run() == EXIT_INCOMPLETE && has(R_INCOMPLETE, "tp_btf_page_free: the kernel skipped"),
+	      "no fallback, nested frees lost: %d", v.code);
+	plan.pts[PP_PAGE_FREE].partial = false;
+	rr.nmisses = 2;
+	rr.misses[1] = (struct prog_misses){ .prog = "tp_btf_page_free_nest", .point = -1,
+					     .recursion = 1 };
+	CHECK(run() == EXIT_INCOMPLETE &&
+	      has(R_INCOMPLETE, "tp_btf_page_free_nest: the kernel skipped 1 run(s)"),
+	      "the fallback skipped: %d", v.code);
+	rr.nmisses = 1;
+	rr.counters[KPT_C_NESTED_FREE] = 0;
+
 	/* the drain feeds latency figures only: a note */
 	rr.misses[0] = (struct prog_misses){ .prog = "fentry_work_func", .point = PP_WORK_FUNC,
 					     .recursion = 1 };
