@@ -194,23 +194,37 @@ static __always_inline void kpt_hist_add(__u32 metric, __u64 v)
 
 /*
  * Raise *p to v unless it is already there. Every failed cmpxchg means
- * another CPU raised it, so the loop ends quickly; a bound is needed for
- * the verifier, and running out of it is counted, never ignored.
+ * another CPU raised it, so the loop ends as soon as the value reaches v
+ * or the raisers run out: at most one failure per concurrent raiser. The
+ * bound is bpf_loop's own (2^23), far past any CPU count; running out of
+ * it is counted, never ignored.
  */
+struct kpt_raise_ctx {
+	__u64 *p;
+	__u64 v;
+	bool done;
+};
+
+static long kpt_raise_step(__u32 i, void *data)
+{
+	struct kpt_raise_ctx *r = data;
+	__u64 old = KPT_READ_ONCE(*r->p);
+
+	if (old >= r->v || __sync_val_compare_and_swap(r->p, old, r->v) == old) {
+		r->done = true;
+		return 1;
+	}
+	return 0;
+}
+
 static __always_inline bool kpt_raise(__u64 *p, __u64 v)
 {
-	__u64 old;
-	int i;
+	struct kpt_raise_ctx r = { .p = p, .v = v };
 
-	for (i = 0; i < 32; i++) {
-		old = KPT_READ_ONCE(*p);
-		if (old >= v)
-			return true;
-		if (__sync_val_compare_and_swap(p, old, v) == old)
-			return true;
-	}
-	kpt_count(KPT_C_UNKNOWN);
-	return false;
+	bpf_loop(1U << 23, kpt_raise_step, &r, 0);
+	if (!r.done)
+		kpt_count(KPT_C_UNKNOWN);
+	return r.done;
 }
 
 static __always_inline struct kpt_event *kpt_ev_new(__u16 type, __u64 now,
