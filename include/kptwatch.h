@@ -72,14 +72,16 @@
 	X(HIST_CLAMP, "hist_clamp", "value beyond the last histogram slot") \
 	X(RANGE_UNKNOWN, "range_unknown", "range check impossible: history overwritten") \
 	X(UNKNOWN, "unknown", "verdict undecidable for a page (half-seen flush)") \
-	X(WALK_TRUNC, "walk_trunc", "a list or table walk stopped early, or a page did not decode") \
+	X(WALK_TRUNC, "walk_trunc",						\
+	  "a list or table walk stopped early, or a page did not decode")	\
 	X(TABLE_WALKED, "table_walked", "kernel tables found by the walk of init_mm") \
 	X(TABLE_LINKED, "table_linked", "kernel tables seen linked after the walk") \
 	X(TABLE_FREED, "table_freed", "known kernel tables that reached the allocator") \
 	X(WALK_RACE, "walk_race", "tables the walk found that were freed while it ran") \
 	X(DATA_PAGE, "data_page", "free_pagetable() pages that are no known table (vmemmap data)") \
 	X(STACK_FAIL, "stack_fail", "a stack a report needs could not be captured") \
-	X(NESTED_FREE, "nested_free", "page frees nested in the page-free program, judged by its fallback")
+	X(NESTED_FREE, "nested_free",						\
+	  "page frees nested in the page-free program, judged by its fallback")
 
 #define KPT_EVENTS(X)							\
 	X(ENQUEUE, "enqueue")						\

@@ -24,14 +24,17 @@ static const struct {
 	enum kpt_role role;
 	bool paired;
 } points[PP_MAX] = {
-	[PP_ASYNC_FREE_DTOR] = { "kernel_pgtable_async_free_dtor", "async_free_dtor", ROLE_ENQUEUE },
+	[PP_ASYNC_FREE_DTOR] = { "kernel_pgtable_async_free_dtor", "async_free_dtor",
+				 ROLE_ENQUEUE },
 	[PP_ASYNC_FREE_LIST] = { "kernel_pgtable_async_free_page_list", "async_free_page_list",
 				 ROLE_ENQUEUE },
-	[PP_ASYNC_FREE_PAGES] = { "kernel_pgtable_async_free_pages", "async_free_pages", ROLE_ENQUEUE },
+	[PP_ASYNC_FREE_PAGES] = { "kernel_pgtable_async_free_pages", "async_free_pages",
+				  ROLE_ENQUEUE },
 	[PP_ASYNC_FREE] = { "kernel_pgtable_async_free", "async_free", ROLE_ENQUEUE },
 	[PP_ASYNC_FREE_BOOTMEM] = { "kernel_pgtable_async_free_bootmem", "async_free_bootmem",
 				    ROLE_ENQUEUE },
-	[PP_PAGETABLE_FREE_KERNEL] = { "pagetable_free_kernel", "pagetable_free_kernel", ROLE_ENQUEUE },
+	[PP_PAGETABLE_FREE_KERNEL] = { "pagetable_free_kernel", "pagetable_free_kernel",
+				       ROLE_ENQUEUE },
 	[PP_WORK_FUNC] = { "kernel_pgtable_work_func", "work_func", ROLE_DRAIN, true },
 	[PP_INVAL] = { "iommu_sva_invalidate_kva_range", "inval", ROLE_INVAL, true },
 	[PP_PMD_FREE_PTE_PAGE] = { "pmd_free_pte_page", "pmd_free_pte_page", ROLE_FREE },
@@ -125,19 +128,24 @@ static void classify(struct plan *p)
 			/* v1 and v2 of the series name them differently: what exists */
 			pt->needed = pt->critical = (p->shape == SHAPE_SEED ||
 						     p->shape == SHAPE_MIXED) && exists(pt);
-			pt->cost = "pages deferred here look freed without a flush: false violations";
+			pt->cost = "pages deferred here look freed without a flush: "
+				   "false violations";
 			break;
 		case PP_PAGETABLE_FREE_KERNEL:
-			pt->needed = pt->critical = p->shape == SHAPE_UPSTREAM || p->shape == SHAPE_MIXED;
-			pt->cost = "pages deferred here are not tracked: their violations go unseen";
+			pt->needed = pt->critical = p->shape == SHAPE_UPSTREAM ||
+						    p->shape == SHAPE_MIXED;
+			pt->cost = "pages deferred here look freed without a flush: "
+				   "false violations";
 			break;
 		case PP_WORK_FUNC:
 			pt->needed = patched;
-			pt->cost = "no drain figures (enq_to_drain, drain, drain_pages); verdict unaffected";
+			pt->cost = "no drain figures (enq_to_drain, drain, drain_pages); "
+				   "verdict unaffected";
 			break;
 		case PP_INVAL:
 			pt->needed = pt->critical = patched;
-			pt->cost = "no flush is visible: every deferred page would look like a violation";
+			pt->cost = "no flush is visible: every deferred page would look like "
+				   "a violation";
 			break;
 		case PP_PMD_FREE_PTE_PAGE: case PP_PUD_FREE_PMD_PAGE:
 			/*
@@ -305,13 +313,15 @@ static void choose(const struct plan_input *in, struct plan_point *pt)
 	else if (!in->kernel_btf)
 		snprintf(pt->why, sizeof(pt->why), "kernel has no BTF: no fentry");
 	else if (!pt->in_btf && clone)
-		snprintf(pt->why, sizeof(pt->why), "not in BTF, only the clone %s: no fentry", pt->sym);
+		snprintf(pt->why, sizeof(pt->why), "not in BTF, only the clone %s: no fentry",
+			 pt->sym);
 	else if (!pt->in_btf)
 		snprintf(pt->why, sizeof(pt->why), "not in BTF: no fentry");
 	else if (in->ksyms && !pt->nsyms)
 		snprintf(pt->why, sizeof(pt->why), "in BTF but not in kallsyms (inlined?)");
 	else if (in->ksyms && clone)
-		snprintf(pt->why, sizeof(pt->why), "only the clone %s in kallsyms: fentry needs the exact name",
+		snprintf(pt->why, sizeof(pt->why),
+			 "only the clone %s in kallsyms: fentry needs the exact name",
 			 pt->sym);
 	else if (in->fentry_err)
 		plan_errstr(in->fentry_err, e, sizeof(e)),
@@ -328,9 +338,11 @@ static void choose(const struct plan_input *in, struct plan_point *pt)
 	}
 	pt->method = METH_MISSING;
 	if (in->kprobes && !in->ksyms)
-		strncat(pt->why, "; kallsyms unreadable: no kprobe", sizeof(pt->why) - strlen(pt->why) - 1);
+		strncat(pt->why, "; kallsyms unreadable: no kprobe",
+			sizeof(pt->why) - strlen(pt->why) - 1);
 	else if (in->kprobes)
-		strncat(pt->why, "; not in kallsyms: no kprobe", sizeof(pt->why) - strlen(pt->why) - 1);
+		strncat(pt->why, "; not in kallsyms: no kprobe",
+			sizeof(pt->why) - strlen(pt->why) - 1);
 	else
 		strncat(pt->why, nokp, sizeof(pt->why) - strlen(pt->why) - 1);
 }
@@ -437,10 +449,11 @@ const char *plan_membership(const struct plan *p, char *buf, size_t len)
 		}
 	}
 	if (p->layout.src == LAYOUT_UNKNOWN)
-		snprintf(buf, len, "unknown: the tables cannot be walked without the memory layout");
+		snprintf(buf, len,
+			 "unknown: the tables cannot be walked without the memory layout");
 	else if (miss)
-		snprintf(buf, len, "walk of init_mm's tables at start, %d link point(s); tables linked "
-			 "through %s after the start are not known", n, names);
+		snprintf(buf, len, "walk of init_mm's tables at start, %d link point(s); "
+			 "tables linked through %s after the start are not known", n, names);
 	else
 		snprintf(buf, len, "walk of init_mm's tables at start, then %d link point(s); not "
 			 "seen: tables linked after the start by code that writes entries itself "
@@ -451,14 +464,17 @@ const char *plan_membership(const struct plan *p, char *buf, size_t len)
 const char *plan_coverage(const struct plan *p)
 {
 	if (!p->usable)
-		return "nothing can be checked: no page reaches a watched free point and the allocator";
+		return "nothing can be checked: no page reaches a watched free point and "
+		       "the allocator";
 	if (!p->rule_sound)
-		return "incomplete: flushes are invisible, violations cannot be told from clean frees";
+		return "incomplete: flushes are invisible, violations cannot be told from "
+		       "clean frees";
 	if (p->layout.src == LAYOUT_UNKNOWN)
 		return "incomplete: memory layout unknown, pages may not match their frees";
 	if (!p->complete)
 		return "incomplete: some pages go unwatched (see the missing points)";
 	if (p->shape == SHAPE_UNPATCHED)
-		return "complete: no deferral here, every watched free before a flush is a violation";
+		return "complete: no deferral here, every known kernel table freed is "
+		       "a violation";
 	return "complete: every deferred and directly freed kernel page table is watched";
 }
