@@ -128,12 +128,14 @@ if [ $traced = 1 ]; then
 			pid = $1; fn = ""
 			for (i = 2; i <= NF; i++) if ($i ~ /<-/) { fn = $(i - 1); break }
 			if (fn == "") next
+			# (pid in st) first: awk creates st[pid] when it reads it
+			w = (pid in st)
 			if (fn == "kernel_pgtable_async_free_bootmem") enq++
 			else if (fn == "kernel_pgtable_work_func") { st[pid] = 1; runs++ }
-			else if (fn == "flush_tlb_all" && st[pid] == 1) st[pid] = 2
-			else if (fn == "iommu_sva_invalidate_kva_range" && st[pid] == 2) st[pid] = 3
+			else if (fn == "flush_tlb_all" && w && st[pid] == 1) st[pid] = 2
+			else if (fn == "iommu_sva_invalidate_kva_range" && w && st[pid] == 2) st[pid] = 3
 			else if (fn == "free_reserved_page" || fn == "put_page_bootmem") {
-				if (!(pid in st)) other++
+				if (!w) other++
 				else if (st[pid] == 3) inorder++
 				else bad++
 			}
@@ -145,7 +147,11 @@ if [ $traced = 1 ]; then
 	else
 		fail "trace" "enqueued $enq, given back after the flushes $inorder, before $bad"
 	fi
-	grep -E 'kernel_pgtable_async_free_bootmem|kernel_pgtable_work_func|flush_tlb_all|iommu_sva_invalidate' /tmp/bootmem-remove.trace | head -n 12 | sed 's/^/#   /'
+	# the hand-over, then the drain that gave the page back
+	grep -m 1 -A 6 'kernel_pgtable_async_free_bootmem' /tmp/bootmem-remove.trace |
+		grep -E 'async_free_bootmem|kernel_pgtable_work_func|<-kernel_pgtable_work_func|free_reserved_page <-kernel' |
+		sed 's/^ */#   /'
+	grep -A 4 'kernel_pgtable_work_func <-' /tmp/bootmem-remove.trace | sed 's/^ */#   /' | head -n 10
 else
 	echo "# function tracer not available: ordering not traced"
 fi
