@@ -182,7 +182,7 @@ check() {
 			[ "$v" = 0 ] && [ "$t" = 0 ] && [ "$u" = 0 ]; then
 			ok "$name: exit 0, $q queued = $f freed after a flush"
 		else
-			fail "$name" "wanted exit 0 and queued = freed_ok >= $want_q, got exit $rc ($(head -c 300 "$out.err"))"
+			fail "$name" "wanted exit 0 and queued = freed_ok >= $want_q, got exit $rc, queued $q, freed_ok $f, violations $v; reasons: $(field "$out" '[.reasons[].text] | join("; ")') ($(head -c 300 "$out.err"))"
 		fi
 	elif [ "$rc" = 1 ] && [ "${v:-0}" -ge $want_v ] && [ "${n:-0}" -ge "$pte_iters" ] &&
 		[ "$t" = 0 ]; then
