@@ -151,7 +151,6 @@ if [ $traced = 1 ]; then
 	grep -m 1 -A 6 'kernel_pgtable_async_free_bootmem' /tmp/bootmem-remove.trace |
 		grep -E 'async_free_bootmem|kernel_pgtable_work_func|<-kernel_pgtable_work_func|free_reserved_page <-kernel' |
 		sed 's/^ */#   /'
-	grep -A 4 'kernel_pgtable_work_func <-' /tmp/bootmem-remove.trace | sed 's/^ */#   /' | head -n 10
 else
 	echo "# function tracer not available: ordering not traced"
 fi
