@@ -241,6 +241,38 @@ for entry in "${entries[@]}"; do
 	123) bad "$entry hot-remove: kernel splat ($summary)"; sed -n '/^--- splat/,/^--- end of splat/p' "$logs/hotplug.log" | head -n 60 | sed 's/^/    | /' ;;
 	*) bad "$entry hot-remove: run.sh exit $rc (${summary:-no summary})"; show_log "$logs/hotplug.log" ;;
 	esac
+
+	# --- real workloads (BPF, modules, kvmalloc, hot-remove) under kptwatch ---
+	# docs/workloads.md: exit 0 does not hold yet (7.3 frees hot-removed
+	# direct-map tables unflushed, docs/upstream-bug-hotremove.md; the
+	# page-free fallback's recursion misses can make BPF-heavy runs exit 3),
+	# so this asserts what does hold: the workloads ran, every page handed
+	# to the deferral was freed after a flush and none is left pending, no
+	# unflushed free at all with the series, and on 7.x none but
+	# free_pagetable()'s.
+	log=$logs/workloads.log
+	guest "$entry" workloads "$log" --hotplug "$entry" -- \
+		"$TOP_DIR/build/kptwatch" check --json -- "$VM_DIR/guest-workloads.sh" all
+	json=$(grep '^{"tool"' "$log" | tail -n1)
+	wl=$(jq -r '.counters as $c | "exit \(.exit_code) \(.verdict); tables walked \($c.table_walked) linked \($c.table_linked) freed \($c.table_freed); queued \($c.queued) freed_ok \($c.freed_ok) violation \($c.violation) range_violation \($c.range_violation) pending \(.pending.count); by point: \([$c | to_entries[] | select((.key | startswith("point.")) and .value > 0) | "\(.key[6:])=\(.value)"] | join(" "))"' <<<"$json" 2>/dev/null)
+	other=$(jq -r '[.violations[] | select(.point != "free_pagetable")] | length' <<<"$json" 2>/dev/null)
+	echo "    $entry workloads: ${wl:-no JSON}"
+	grep '^workload ' "$log" | sed "s/^/    $entry /"
+	if [ $rc -ge 123 ] || [ -z "$wl" ]; then
+		bad "$entry workloads: run.sh exit $rc, no kptwatch verdict"; show_log "$log"
+	elif [ "$(jq -r '.command_run.failed' <<<"$json")" != false ]; then
+		bad "$entry workloads: guest-workloads.sh all failed"; grep -E '^(workload|SKIP)' "$log" | sed 's/^/    | /'
+	elif [ "$(jq -r '.counters.queued == .counters.freed_ok and .pending.count == 0' <<<"$json")" != true ]; then
+		bad "$entry workloads: a page handed to the deferral was not freed after a flush ($wl)"
+	elif [[ $entry == *-patched* ]] && [ "$(jq -r '.counters.violation + .counters.range_violation' <<<"$json")" != 0 ]; then
+		bad "$entry workloads: unflushed free(s) with the series ($wl)"
+		jq -r '.violations[] | "    | pfn \(.pfn) point \(.point) \(.stack[4:8] | join(" < "))"' <<<"$json"
+	elif [[ $entry == 7.* ]] && [ "$other" != 0 ]; then
+		bad "$entry workloads: $other unflushed free(s) outside free_pagetable()"
+		jq -r '.violations[] | "    | pfn \(.pfn) point \(.point) \(.stack[4:8] | join(" < "))"' <<<"$json"
+	else
+		ok "$entry workloads: every deferred page flushed before its free (kptwatch exit $rc)"
+	fi
 done
 
 echo "vm: $passed passed, $failed failed"
