@@ -16,7 +16,8 @@
 #             verifies its ~40 programs (JIT images in the bpf_prog_pack
 #             allocator, set_memory_rox() with CPA_COLLAPSE, the programs'
 #             vmalloc'ed struct bpf_prog), then bpftool loads and unloads an
-#             object when bpffs is there.
+#             object when bpffs is there. Frees no kernel table on 7.3 nor
+#             6.12 in our runs: a check that it stays so.
 #   module    insmod + rmmod of a module built against the running kernel
 #             (execmem, set_memory_ro/rox/nx, on 7.x the ROX cache and CPA's
 #             collapse). Only loaded and unloaded, never driven.
@@ -58,7 +59,7 @@ kptwatch=${KPTWATCH:-$top/build/kptwatch}
 cache=${KPTWATCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kptwatch}
 
 usage() {
-	sed -n '4,5p;10,28p' "$0" | sed 's/^# \{0,1\}//' >&2
+	sed -n '4,/^set -uo pipefail/{/^set /d;s/^# \{0,1\}//;p}' "$0" >&2
 	exit 2
 }
 
@@ -170,7 +171,10 @@ wl_kvmalloc() {
 	# 1 M descriptors (8 MiB table); less if fs.nr_open is lower. kmalloc
 	# refuses anything above 4 MiB (MAX_PAGE_ORDER), so this is vmalloc.
 	big=$((nr_open < 1048576 ? nr_open : 1048576))
-	[ $big -gt $((4 * 1024 * 1024 / 8)) ] || { skip "kvmalloc: fs.nr_open $nr_open is too small for a vmalloc()ed fd table"; return 0; }
+	# Without CAP_SYS_RESOURCE (a container) only the hard limit is there.
+	bash -c 'ulimit -n "$1"' - "$big" 2>/dev/null || big=$(ulimit -Hn)
+	[ "$big" = unlimited ] && big=$nr_open
+	[ $big -gt $((4 * 1024 * 1024 / 8)) ] || { skip "kvmalloc: RLIMIT_NOFILE cannot go above $big descriptors, too few for a vmalloc()ed fd table"; return 0; }
 	if command -v bpftool >/dev/null && mountpoint -q /sys/fs/bpf; then
 		mapdir=/sys/fs/bpf/kptw_wl_maps_$$
 	fi
