@@ -15,6 +15,11 @@
 # version, every patch applied and the config fragments, so an unchanged
 # entry is never rebuilt; ccache makes a patched tree reuse the objects of
 # its vanilla twin.
+#
+# A mutant (--patch) whose ENTRY is cached is built incrementally: a copy of
+# ENTRY's finished tree, the extra patches, make. Only what they touch is
+# compiled again, then vmlinux is linked; without a cached ENTRY it is a
+# full build. KPTWATCH_FULL_BUILD=1 forces the full build.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -28,7 +33,7 @@ while [ $# -gt 0 ]; do
 		shift 2
 		;;
 	-h | --help)
-		sed -n '4,17p' "$0" | sed 's/^# \{0,1\}//'
+		sed -n '4,22p' "$0" | sed 's/^# \{0,1\}//'
 		exit 0
 		;;
 	-*) die "unknown option $1" ;;
@@ -67,6 +72,7 @@ if [ $patched = 1 ]; then
 	shopt -u nullglob
 	[ ${#patches[@]} -gt 0 ] || die "$entry: patches/linux-$series/ holds no series yet"
 fi
+base_patches=("${patches[@]}")
 patches+=("${extra[@]}")
 
 fragments=("$VM_DIR/config/base.config")
@@ -75,13 +81,17 @@ fragments=("$VM_DIR/config/base.config")
 [ $nokallsyms = 1 ] && fragments+=("$VM_DIR/config/nokallsyms.config")
 
 src=$("$VM_DIR/fetch-source.sh" "$series")
-key=$({
-	cat "$src/.debian-version"
-	for f in "${fragments[@]}" "${patches[@]}"; do
-		sha256sum <"$f"
-	done
-	gcc --version | head -n1
-} | sha256sum | cut -c1-12)
+# cache_key PATCH...: the key of this entry's fragments with these patches
+cache_key() {
+	{
+		cat "$src/.debian-version"
+		for f in "${fragments[@]}" "$@"; do
+			sha256sum <"$f"
+		done
+		gcc --version | head -n1
+	} | sha256sum | cut -c1-12
+}
+key=$(cache_key "${patches[@]}")
 
 name=$entry
 [ ${#extra[@]} -gt 0 ] && name=$entry+mut
@@ -96,8 +106,72 @@ if [ -f "$dir/.built" ]; then
 	exit 0
 fi
 
+# Relative paths under one base directory and no cwd in the hash: that is
+# what lets ccache serve the vanilla objects to the patched tree.
+export CCACHE_BASEDIR=$dir CCACHE_NOHASHDIR=1
+export CCACHE_DIR=${CCACHE_DIR:-$KPTWATCH_CACHE/ccache}
+export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-20G}
+kmake=(make -C "$dir/src" O=../obj -j"$(nproc)" CC="ccache gcc" HOSTCC="ccache gcc")
+
+# finish T0: record the build time, mark the entry built, print its directory
+finish() {
+	local t1
+	t1=$(date +%s)
+	echo "$((t1 - $1))" >"$dir/build-seconds"
+	log "$entry: built in $((t1 - $1)) s"
+	touch "$dir/.built"
+	echo "$dir"
+	exit 0
+}
+
 t0=$(date +%s)
 rm -rf "$dir/src" "$dir/obj"
+
+# --- a mutant from a copy of its cached base ---
+base_dir=
+if [ ${#extra[@]} -gt 0 ] && [ "${KPTWATCH_FULL_BUILD:-0}" != 1 ]; then
+	base_dir=$KPTWATCH_CACHE/build/$entry-$(cache_key "${base_patches[@]}")
+	[ -f "$base_dir/.built" ] || {
+		log "$entry: $base_dir is not built: full build"
+		base_dir=
+	}
+fi
+if [ -n "$base_dir" ]; then
+	# A shared lock: the base may be read by several mutant builds at once,
+	# and nobody rebuilds it meanwhile (its builder locks it exclusively).
+	exec 8>>"$base_dir/.lock"
+	flock -s 8
+	log "$entry: incremental build from $base_dir"
+	# src/ is hard-linked: patch(1) writes a file it changes anew and
+	# renames it over the old name (GNU patch does; checked below), so the
+	# base's files keep their contents. obj/ is a real copy: the compiler
+	# and the linker rewrite files in place.
+	cp -al "$base_dir/src" "$dir/src"
+	cp -a "$base_dir/obj" "$dir/obj"
+	cp -a "$base_dir/fragment.config" "$dir/fragment.config"
+	exec 8>&-
+	for p in "${extra[@]}"; do
+		log "$entry: applying ${p#"$TOP_DIR"/}"
+		patch -d "$dir/src" -p1 --quiet --forward <"$p" || die "$entry: $p does not apply"
+		# patch must not have written through a hard link into the base
+		sed -n 's,^+++ [^/]*/\([^	 ]*\).*,\1,p' "$p" | while IFS= read -r f; do
+			[ -e "$base_dir/src/$f" ] && [ -e "$dir/src/$f" ] || continue
+			[ "$(stat -c %i "$base_dir/src/$f")" != "$(stat -c %i "$dir/src/$f")" ] ||
+				die "$entry: patch changed $f in place, through the hard link into $base_dir"
+		done
+	done
+	# The base was built in another directory: kbuild saved its commands
+	# and dependencies with absolute paths (.cmd files; obj/Makefile and
+	# obj/source are written anew by every make). Point them here, so that
+	# make compares the same commands and finds what changed by its time.
+	grep -rlF --include='*.cmd' "$base_dir/" "$dir/obj" | xargs -r -d '\n' sed -i "s|$base_dir/|$dir/|g"
+	log "$entry: building bzImage and modules (log: $dir/build.log)"
+	"${kmake[@]}" bzImage modules >"$dir/build.log" 2>&1 ||
+		{ tail -n 30 "$dir/build.log" >&2; die "$entry: build failed, see $dir/build.log"; }
+	echo "$base_dir" >"$dir/base"
+	finish "$t0"
+fi
+
 log "$entry: preparing tree in $dir"
 cp -a "$src" "$dir/src"
 for p in "${patches[@]}"; do
@@ -115,13 +189,6 @@ awk '{ k = "" }
 	{ line[NR] = $0; key[NR] = k; if (k != "") last[k] = NR }
 	END { for (i = 1; i <= NR; i++) if (key[i] == "" || last[key[i]] == i) print line[i] }' \
 	"${fragments[@]}" >"$dir/fragment.config"
-
-# Relative paths under one base directory and no cwd in the hash: that is
-# what lets ccache serve the vanilla objects to the patched tree.
-export CCACHE_BASEDIR=$dir CCACHE_NOHASHDIR=1
-export CCACHE_DIR=${CCACHE_DIR:-$KPTWATCH_CACHE/ccache}
-export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-20G}
-kmake=(make -C "$dir/src" O=../obj -j"$(nproc)" CC="ccache gcc" HOSTCC="ccache gcc")
 
 log "$entry: configuring (allnoconfig + ${fragments[*]##*/})"
 "${kmake[@]}" -s KCONFIG_ALLCONFIG="$dir/fragment.config" allnoconfig >"$dir/build.log" 2>&1 ||
@@ -148,9 +215,4 @@ done < <(sed -n 's/^# \(CONFIG_[A-Z0-9_]*\) is not set$/\1/p' "$dir/fragment.con
 log "$entry: building bzImage and modules (log: $dir/build.log)"
 "${kmake[@]}" bzImage modules >>"$dir/build.log" 2>&1 ||
 	{ tail -n 30 "$dir/build.log" >&2; die "$entry: build failed, see $dir/build.log"; }
-
-t1=$(date +%s)
-echo "$((t1 - t0))" >"$dir/build-seconds"
-log "$entry: built in $((t1 - t0)) s"
-touch "$dir/.built"
-echo "$dir"
+finish "$t0"
