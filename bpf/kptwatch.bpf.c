@@ -457,8 +457,8 @@ KPT_LINK_POINT(alloc_low_pages, alloc_low_pages, KPT_LK_LOW, 0)
  * is one the main program was skipped for, and _nest judges it. An
  * interrupt between the two programs of one free can make _nest judge a
  * page the main program already judged: the rule finds nothing left to
- * judge then. A free is lost only if _nest is skipped too, which the
- * kernel counts against _nest.
+ * judge then. A free is lost only if both are skipped for it; user space
+ * counts those as the main program's misses less nested_free.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

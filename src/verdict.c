@@ -171,14 +171,23 @@ int verdict_compute(const struct env *env, const struct plan *p,
 			       p->pts[m->point].critical;
 
 		/*
-		 * The page-free program is skipped for frees nested in it; its
-		 * fallback (_nest, attached unless the point is partial) judged
-		 * them. One is lost only if the fallback was skipped too, and
-		 * that is a miss of the fallback's own, which is no point's.
+		 * The page-free program is skipped for frees nested in it, and
+		 * its fallback (_nest) judged each of those it was not itself
+		 * busy for (nested_free). _nest is skipped for a free only
+		 * while it runs; the main program judged that free unless it
+		 * was skipped too, and then the free shows here as a main miss
+		 * that _nest did not judge. So frees lost = main misses -
+		 * nested_free, and _nest's own misses are no loss.
 		 */
-		if (m->point == PP_PAGE_FREE && !m->kprobe && p && !p->pts[PP_PAGE_FREE].partial) {
+		if (m->point == PP_PAGE_FREE && !m->kprobe && p &&
+		    !p->pts[PP_PAGE_FREE].partial && m->recursion <= c[KPT_C_NESTED_FREE]) {
 			add(v, R_NOTE, "%s: %llu run(s) nested in it were judged by its fallback",
 			    m->prog, (unsigned long long)m->recursion);
+			continue;
+		}
+		if (strstr(m->prog, "_page_free_nest") && !m->kprobe) {
+			add(v, R_NOTE, "%s: %llu run(s) skipped while it ran: the main program "
+			    "judged those frees", m->prog, (unsigned long long)m->recursion);
 			continue;
 		}
 		incomplete |= matters;
