@@ -177,9 +177,11 @@ watch_build() {
 		else
 			echo "$line"
 		fi
+		# look for the build's end every 0.2 s: the next step need not
+		# wait out the tick
 		local i=0
-		while [ $i -lt "$tick" ] && kill -0 "$pid" 2>/dev/null; do
-			sleep 1
+		while [ $i -lt $((tick * 5)) ] && kill -0 "$pid" 2>/dev/null; do
+			sleep 0.2
 			i=$((i + 1))
 		done
 	done
@@ -192,13 +194,21 @@ watch_build() {
 # counters FILE: "queued Q freed_ok F violation V range_violation R" from kptwatch's text
 # output (its "counters:" block), 0 where absent
 counters() {
-	local k v out=
-	for k in queued freed_ok violation range_violation; do
-		v=$(sed -n '/^counters:/,/^[^ ]/p' "$1" 2>/dev/null | grep -oE "(^| )$k [0-9]+" |
-			tail -n1 | awk '{ print $2 }')
-		out="$out $k ${v:-0}"
-	done
-	echo "${out# }"
+	awk '
+		/^counters:/ { c = 1 }
+		c {
+			for (i = 1; i < NF; i++)
+				if ($i in v && $(i + 1) ~ /^[0-9]+/)
+					v[$i] = $(i + 1) + 0
+			if (!/^counters:/ && /^[^ ]/)
+				c = 0
+		}
+		BEGIN { v["queued"] = v["freed_ok"] = v["violation"] = v["range_violation"] = 0 }
+		END {
+			printf "queued %d freed_ok %d violation %d range_violation %d\n",
+			       v["queued"], v["freed_ok"], v["violation"], v["range_violation"]
+		}
+	' 2>/dev/null <"$1" || echo "queued 0 freed_ok 0 violation 0 range_violation 0"
 }
 
 # hist_figures FILE METRIC: "count N  avg A  p50 ..." of METRIC's histogram
@@ -236,7 +246,10 @@ paths() {
 }
 
 # get KEY FILE: the value of KEY= in a key=value file
-get() { sed -n "s/^$1=//p" "$2" 2>/dev/null | tail -n1; }
+get() {
+	awk -v k="$1=" 'index($0, k) == 1 { v = substr($0, length(k) + 1); f = 1 }
+		END { if (f) print v }' "$2" 2>/dev/null
+}
 
 # judge DIR: "PASS|FAIL|ERROR reason" for one kernel's saved result
 # (DIR/result, key=value: label, entry, expect clean|violation, run_rc,
