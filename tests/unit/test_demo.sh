@@ -244,9 +244,10 @@ name=$1; [ "$1" = --patch ] && name=$3+mut
 d=$FAKE_DIR/build/$name
 mkdir -p "$d"
 echo "build-kernel.sh: $name: configuring (allnoconfig + base.config)" >&2
-sleep 0.3
+t=0; [ "$name" = "${FAKE_SLOW:-}" ] && t=0.6
+sleep "$t"
 echo "build-kernel.sh: $name: building bzImage and modules (log: $d/build.log)" >&2
-for i in 1 2 3 4; do echo "  CC      mm/file$i.o" >>"$d/build.log"; sleep 0.6; done
+for i in 1 2 3 4; do echo "  CC      mm/file$i.o" >>"$d/build.log"; sleep "$t"; done
 [ "${FAKE_BUILD_FAIL:-}" = "$name" ] && { echo "make: *** error" >&2; exit 2; }
 echo "build-kernel.sh: $name: built in 2 s" >&2
 echo "$d"
@@ -282,16 +283,37 @@ printf 'hist_rc=0\nworkload=vmap_pmd 32\ncheck_rc=%s\nhotplug=removed\n' $rc >"$
 exit "${FAKE_RUN_RC:-0}"
 EOF
 chmod +x "$fake"/*.sh
+# Builds take no time but FAKE_SLOW's (3 s), whose progress lines are checked.
 demo() {
-	env -u MAKEFLAGS -u MAKELEVEL FAKE_DIR="$fake" KPTWATCH_CACHE="$tmp/cache2" KPTWATCH_DEMO_TICK=1 \
+	env -u MAKEFLAGS -u MAKELEVEL FAKE_DIR="$fake" \
+		KPTWATCH_CACHE="$tmp/cache2" KPTWATCH_DEMO_TICK=1 \
 		KPTWATCH_DEMO_BUILD_KERNEL="$fake/build-kernel.sh" KPTWATCH_DEMO_KMOD_BUILD="$fake/kmod-build.sh" \
 		KPTWATCH_DEMO_RUN="$fake/run.sh" KPTWATCH_DEMO_MAKE=true "$@"
 }
 if [ "$(id -u)" != 0 ]; then
 	skip "demo.sh end to end with fakes" "not root"
 else
+	# the runs with nothing cached are independent: side by side, each
+	# into its own output directory and log
+	# bg NAME VAR=VALUE|- DEMO-ARGS...: a run in a subshell of its own
+	bg() {
+		local n=$1 v=$2
+		shift 2
+		(
+			[ "$v" = - ] || export "${v?}"
+			demo scripts/demo.sh "$@" >"$tmp/$n.log" 2>&1
+			echo $? >"$tmp/$n.rc"
+		) &
+	}
+	bg out1 FAKE_SLOW=6.12-patched --no-deps --bug 6.12 --out "$tmp/out1"
+	bg out2 - --no-deps --bug "$tmp/mut/seeded.patch" --out "$tmp/out2"
+	bg out3 FAKE_RUN_RC=124 --no-deps --no-bug --out "$tmp/out3"
+	bg out4 FAKE_BUILD_FAIL=6.12-patched --no-deps --out "$tmp/out4"
+	bg out5 - --no-deps --cached-only --out "$tmp/out5"
+	wait
+	res() { out=$(cat "$tmp/$1.log"); rc=$(cat "$tmp/$1.rc"); }
 	o=$tmp/out1
-	out=$(demo scripts/demo.sh --no-deps --bug 6.12 --out "$o" 2>&1); rc=$?
+	res out1
 	if [ $rc = 0 ] && has "$out" "fixed kernel 6.12-patched: not cached, building" \
 		": building: " "a cold build takes 20-40 min" "; CC mm/file" \
 		"PASS  the fixed kernel (6.12-patched)" "PASS  the buggy kernel (6.12)" \
@@ -302,16 +324,16 @@ else
 	else
 		nok "demo.sh end to end (fakes)" "rc=$rc" "$out"
 	fi
-	out=$(demo scripts/demo.sh --no-deps --bug "$tmp/mut/seeded.patch" --out "$tmp/out2" 2>&1); rc=$?
+	res out2
 	[ $rc = 0 ] && has "$out" "PASS  the buggy kernel (6.12-patched + $tmp/mut/seeded.patch)" &&
 		ok "demo.sh with a mutant patch (fakes)" || nok "demo.sh mutant" "rc=$rc" "$out"
-	out=$(FAKE_RUN_RC=124 demo scripts/demo.sh --no-deps --no-bug --out "$tmp/out3" 2>&1); rc=$?
+	res out3
 	[ $rc = 5 ] && has "$out" "ERROR the fixed kernel" "the guest timed out" &&
 		ok "demo.sh: a guest timeout is exit 5" || nok "demo.sh timeout" "rc=$rc" "$out"
-	out=$(FAKE_BUILD_FAIL=6.12-patched demo scripts/demo.sh --no-deps --out "$tmp/out4" 2>&1); rc=$?
+	res out4
 	[ $rc = 4 ] && has "$out" "building fixed kernel 6.12-patched failed" "make: *** error" &&
 		ok "demo.sh: a kernel build failure is exit 4" || nok "demo.sh build failure" "rc=$rc" "$out"
-	out=$(demo scripts/demo.sh --no-deps --cached-only --out "$tmp/out5" 2>&1); rc=$?
+	res out5
 	[ $rc = 4 ] && has "$out" "not cached and --cached-only" &&
 		ok "demo.sh --cached-only, nothing cached: exit 4" || nok "demo.sh --cached-only" "rc=$rc" "$out"
 	# the fixed kernel in the (fake) cache, the buggy one not
