@@ -95,12 +95,22 @@ static __always_inline __u64 kpt_pa_mask(void)
 	return phys_addr_mask ? phys_addr_mask & KPT_PTE_PFN_MASK : KPT_PTE_PFN_MASK;
 }
 
+/*
+ * The table an entry points at, or KPT_PFN_INVALID. PSE marks a leaf in
+ * PUD and PMD entries only (leaf_possible); in top and P4D entries the bit
+ * is reserved.
+ */
+static __always_inline __u64 kpt_entry_table(__u64 entry, bool leaf_possible)
+{
+	if (!(entry & KPT_PAGE_PRESENT) || (leaf_possible && (entry & KPT_PAGE_PSE)))
+		return KPT_PFN_INVALID;
+	return (entry & kpt_pa_mask()) >> KPT_PAGE_SHIFT;
+}
+
 /* A PMD/PUD entry that points at a lower table: present and not a leaf. */
 static __always_inline __u64 kpt_table_pfn(__u64 entry)
 {
-	if (!(entry & KPT_PAGE_PRESENT) || (entry & KPT_PAGE_PSE))
-		return KPT_PFN_INVALID;
-	return (entry & kpt_pa_mask()) >> KPT_PAGE_SHIFT;
+	return kpt_entry_table(entry, true);
 }
 
 /* One struct page (or ptdesc) at order, VA unknown. */

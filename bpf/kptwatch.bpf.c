@@ -401,7 +401,7 @@ static __always_inline void link_exit(long ret)
 		return;
 	}
 	/* Another CPU may have won the race: its table is the one linked. */
-	pfn = kpt_walk_child(e, a.kind <= KPT_LK_PMD);
+	pfn = kpt_entry_table(e, a.kind <= KPT_LK_PMD);
 	/* the kinds are numbered as the levels of the tables they link */
 	if (pfn != KPT_PFN_INVALID && a.kind <= KPT_LK_P4D)
 		kpt_rule_learn(bpf_ktime_get_ns(), pfn, a.kind, KPT_TS_LINK);

@@ -307,21 +307,20 @@ static __always_inline int kpt_rule_note(__u64 now, __u64 pfn, __u32 point,
 
 	if (point < KPT_PT_MAX)
 		kpt_count(KPT_C_POINT_BASE + point);
-	old = bpf_map_lookup_elem(&tables, &pfn);
-	if (old) {
-		old->ts = now;
-		old->va_start = va_start;
-		old->va_end = va_end;
-		old->stack_id = stack_id;
-		old->point = point;
-		return 0;
-	}
 	t.ts = now;
 	t.va_start = va_start;
 	t.va_end = va_end;
 	t.stack_id = stack_id;
 	t.point = point;
 	t.src = KPT_TS_POINT;
+	old = bpf_map_lookup_elem(&tables, &pfn);
+	if (old) {
+		/* known already: keep how and at which level */
+		t.level = old->level;
+		t.src = old->src;
+		*old = t;
+		return 0;
+	}
 	err = bpf_map_update_elem(&tables, &pfn, &t, BPF_ANY);
 	if (err)
 		kpt_count(KPT_C_MAP_FULL);

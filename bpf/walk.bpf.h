@@ -26,17 +26,6 @@
 #define KPT_LVL_P4D		4
 
 /*
- * The table an entry points at, or KPT_PFN_INVALID. PSE marks a leaf in
- * PUD and PMD entries only; in top and P4D entries the bit is reserved.
- */
-static __always_inline __u64 kpt_walk_child(__u64 e, bool leaf_possible)
-{
-	if (!(e & KPT_PAGE_PRESENT) || (leaf_possible && (e & KPT_PAGE_PSE)))
-		return KPT_PFN_INVALID;
-	return (e & kpt_pa_mask()) >> KPT_PAGE_SHIFT;
-}
-
-/*
  * One bpf_loop over every entry on the way down, with the path kept
  * explicitly: nested loops, one per level, make the verifier explore
  * each level's callback inside the others and exceed its budget.
@@ -109,7 +98,7 @@ static long kpt_walk_step(__u32 i, void *data)
 	}
 	w->idx[d] = ix + 1;
 	e = buf->e[d][ix & (KPT_PTRS - 1)];
-	pfn = kpt_walk_child(e, d >= 2);
+	pfn = kpt_entry_table(e, d >= 2);
 	if (pfn == KPT_PFN_INVALID)
 		return 0;
 	/* what the entry points at: a table one level down */
