@@ -62,6 +62,8 @@ static int open_and_load(struct kptwatch_bpf **out, struct plan_input *in, struc
 			 bool *loaded, char *msg, size_t len)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .btf_custom_path = env.btf_path);
+	/* the same for every attempt: read /proc/cpuinfo once */
+	__u64 phys_mask = layout_phys_mask_probe();
 	struct kptwatch_bpf *skel;
 	int err = 0;
 
@@ -78,7 +80,7 @@ static int open_and_load(struct kptwatch_bpf **out, struct plan_input *in, struc
 		skel->rodata->emit_live = env.cmd == CMD_TRACE;
 		skel->rodata->vmemmap_base_addr = p->layout.vmemmap_base_addr;
 		skel->rodata->page_offset_base_addr = p->layout.page_offset_base_addr;
-		skel->rodata->phys_addr_mask = layout_phys_mask_probe();
+		skel->rodata->phys_addr_mask = phys_mask;
 		/* hist reports no violation stacks: spare the walk per hand-over */
 		skel->rodata->capture_q_stack = env.cmd != CMD_HIST;
 		bpf_map__set_max_entries(skel->maps.pending, env.max_pending);
@@ -111,12 +113,19 @@ static int open_and_load(struct kptwatch_bpf **out, struct plan_input *in, struc
 	return err;
 }
 
+/* Run one of the syscall programs once (BPF_PROG_RUN); false if it did not. */
+static bool run_once(struct bpf_program *pg)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts);
+	int fd = bpf_program__fd(pg);
+
+	return fd >= 0 && !bpf_prog_test_run_opts(fd, &opts);
+}
+
 /* The layout bases the loaded programs will decode with; see layout_read. */
 static void read_layout(struct kptwatch_bpf *skel, struct plan *p)
 {
-	LIBBPF_OPTS(bpf_test_run_opts, opts);
-	int fd = bpf_program__fd(skel->progs.layout_read);
-	bool ran = fd >= 0 && !bpf_prog_test_run_opts(fd, &opts);
+	bool ran = run_once(skel->progs.layout_read);
 
 	layout_check(&p->layout, ran ? skel->bss->layout_vmemmap_base : 0,
 		     ran ? skel->bss->layout_page_offset : 0);
@@ -130,13 +139,8 @@ static void read_layout(struct kptwatch_bpf *skel, struct plan *p)
  */
 static void walk_tables(struct kptwatch_bpf *skel, struct run_result *rr)
 {
-	LIBBPF_OPTS(bpf_test_run_opts, opts);
-	int fd = bpf_program__fd(skel->progs.table_walk);
-
 	rr->walk_ran = true;
-	rr->walk_tables = -1;
-	if (fd >= 0 && !bpf_prog_test_run_opts(fd, &opts))
-		rr->walk_tables = skel->bss->walk_result;
+	rr->walk_tables = run_once(skel->progs.table_walk) ? skel->bss->walk_result : -1;
 	if (env.verbose)
 		fprintf(stderr, "kptwatch: walk of init_mm's tables: %lld table(s)%s\n",
 			(long long)rr->walk_tables, rr->walk_tables < 0 ? ", failed" : "");
