@@ -7,18 +7,20 @@
 # kptwatch must catch, and the unmodified series that it must pass.
 #
 # First the base entry (KPTWATCH_MUTANT_ENTRY, default 6.12-patched: the
-# series of patches/linux-6.12/) as it is; then each mutant (default: every
-# tests/vm/mutants/*.patch), a patch on top of the series, built with
-# build-kernel.sh --patch (incrementally from the base's tree when the base is
-# cached), one at a time. For each kernel: the test module is built against it
-# (tests/kmod/build.sh), the kernel is booted with run.sh, and
+# series of patches/linux-6.12/; 7.3 is mainline's own deferral) as it is;
+# then each mutant (default: every tests/vm/mutants/*.patch, for another
+# entry every tests/vm/mutants/ENTRY/*.patch), a patch on top of the entry,
+# built with build-kernel.sh --patch (incrementally from the base's tree when
+# the base is cached), one at a time. For each kernel: the test module is built
+# against it (tests/kmod/build.sh), the kernel is booted with run.sh, and
 # guest-mutant.sh runs `kptwatch check --json -- WORKLOAD` there, the
 # module's vmap_pmd and pte_kernel runs. Then, on the host:
 #
 #  - kptwatch's exit code is the one the mutant's "Expect-exit:" line gives;
 #  - "Expect-kind:" violation or range_violation: that counter equals
-#    "Expect-count:", the other kind is 0, and every violation kept in the
-#    report is of that kind at the point "Expect-point:" names; pending: the
+#    "Expect-count:", the other kind is 0, and the violations kept in the
+#    report are of that kind at exactly the points "Expect-point:" lists
+#    (comma-separated, "unnamed path" for a free no point saw); pending: the
 #    pages still pending over --max-pending-age at the end equal the count,
 #    and there is no violation;
 #  - "Expect-queued:", "Expect-freed-ok:" and, if given, "Expect-inval:"
@@ -57,8 +59,11 @@ if [ "${1:-}" = --base-only ]; then
 elif [ $# -gt 0 ]; then
 	mutants=("$@")
 else
+	# the series' mutants sit in mutants/, another shape's in mutants/ENTRY/
+	mdir=$VM_DIR/mutants
+	[ "$entry" = 6.12-patched ] || mdir=$VM_DIR/mutants/$entry
 	shopt -s nullglob
-	mutants=("$VM_DIR"/mutants/*.patch)
+	mutants=("$mdir"/*.patch)
 	shopt -u nullglob
 fi
 [ -x "$TOP_DIR/build/kptwatch" ] || die "no build/kptwatch (make all first)"
@@ -131,8 +136,10 @@ judge() {
 		[ "$kind" = violation ] || other=violation
 		[ "${r[$kind]:-}" = "$want" ] || { echo "$kind ${r[$kind]:-?}, wanted $want"; return; }
 		[ "${r[$other]:-}" = 0 ] || { echo "$other ${r[$other]:-?}, wanted 0"; return; }
-		[ "${r[kinds_points]:-}" = "$kind@$point" ] ||
-			{ echo "reported ${r[kinds_points]:-nothing}, wanted $kind@$point only"; return; }
+		# guest-mutant.sh lists the kind@point pairs sorted and unique
+		want_points=$(tr ',' '\n' <<<"$point" | sed "s/^/$kind@/" | LC_ALL=C sort -u | paste -sd,)
+		[ "${r[kinds_points]:-}" = "$want_points" ] ||
+			{ echo "reported ${r[kinds_points]:-nothing}, wanted $want_points only"; return; }
 		;;
 	pending | none)
 		[ "${r[violation]:-}" = 0 ] && [ "${r[range_violation]:-}" = 0 ] ||
