@@ -95,8 +95,10 @@ static __always_inline int on_page_free(void *ctx, __u64 page, __u32 order)
 		kpt_count(KPT_C_WALK_TRUNC);
 		return 0;
 	}
-	kpt_rule_page_free(ctx, bpf_ktime_get_ns(), kpt_task(), pfn,
-			   order, KPT_STACK_LAZY);
+	/* the clock and the task only for the few pages worth judging */
+	if (kpt_rule_free_watched(pfn))
+		kpt_rule_page_free(ctx, bpf_ktime_get_ns(), kpt_task(), pfn,
+				   order, KPT_STACK_LAZY);
 	return 0;
 }
 

@@ -88,6 +88,23 @@ struct {
 } tables SEC(".maps");
 
 /*
+ * One bit per pfn below max_entries * 64: set for every page in tables or
+ * pending. kmem:mm_page_free runs for every page the system frees, and
+ * nearly none of them is watched: one array load (inlined by the
+ * verifier) sends those away before the hash lookups. A bit is set before
+ * its page enters either map and cleared only once the page's free took
+ * it out of both, so a set bit with no entry costs the slow path and
+ * never a verdict. User space sizes the map to the highest pfn it finds;
+ * pages above it (memory added later) always take the slow path.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, KPT_WATCHED_WORDS_DEFAULT);
+	__type(key, __u32);
+	__type(value, __u64);
+} watched SEC(".maps");
+
+/*
  * Pages freed while a walk runs. The walk may read an entry, and the
  * table it points at be unlinked and freed, before the walk records it:
  * such a pfn would stay "known" and, once reused, be a false violation.
@@ -262,6 +279,32 @@ static __always_inline __s32 kpt_capture_stack(void *ctx)
 	return (__s32)id;
 }
 
+/* The word of the watched bitmap that holds pfn's bit, NULL: beyond it. */
+static __always_inline __u64 *kpt_watched_word(__u64 pfn)
+{
+	__u32 w = (__u32)(pfn / 64);
+
+	if (pfn / 64 != w)
+		return NULL;
+	return bpf_map_lookup_elem(&watched, &w);
+}
+
+static __always_inline void kpt_watch(__u64 pfn)
+{
+	__u64 *w = kpt_watched_word(pfn);
+
+	if (w)
+		__sync_fetch_and_or(w, 1ULL << (pfn % 64));
+}
+
+static __always_inline void kpt_unwatch(__u64 pfn)
+{
+	__u64 *w = kpt_watched_word(pfn);
+
+	if (w)
+		__sync_fetch_and_and(w, ~(1ULL << (pfn % 64)));
+}
+
 static __always_inline bool kpt_point_is_free(__u32 point)
 {
 	return point == KPT_PT_PMD_FREE_PTE_PAGE || point == KPT_PT_PUD_FREE_PMD_PAGE ||
@@ -283,6 +326,7 @@ static __noinline int kpt_rule_learn(__u64 now, __u64 pfn, __u32 level, __u32 sr
 	t.stack_id = KPT_STACK_NONE;
 	t.level = level;
 	t.src = src;
+	kpt_watch(pfn);
 	err = bpf_map_update_elem(&tables, &pfn, &t, BPF_NOEXIST);
 	if (err == -KPT_EEXIST)
 		return 0;
@@ -321,6 +365,7 @@ static __always_inline int kpt_rule_note(__u64 now, __u64 pfn, __u32 point,
 		*old = t;
 		return 0;
 	}
+	kpt_watch(pfn);
 	err = bpf_map_update_elem(&tables, &pfn, &t, BPF_ANY);
 	if (err)
 		kpt_count(KPT_C_MAP_FULL);
@@ -369,6 +414,7 @@ static __always_inline int kpt_rule_enqueue(__u64 now, __u64 task_key,
 	p.pid = (__u32)task_key;
 	p.point = point;
 
+	kpt_watch(pfn);
 	err = bpf_map_update_elem(&pending, &pfn, &p, BPF_NOEXIST);
 	if (err == -KPT_EEXIST) {
 		kpt_count(KPT_C_REQUEUED);
@@ -645,11 +691,28 @@ static __always_inline int kpt_rule_bypass(void *ctx, __u64 now, __u64 task_key,
 }
 
 /*
+ * Every page the system frees comes here first, so this is all most frees
+ * cost: false for a page the rule does not watch, which needs no
+ * judging. A walk in progress must hear of every free (walk_freed).
+ */
+static __always_inline bool kpt_rule_free_watched(__u64 pfn)
+{
+	__u64 *w;
+	__u8 one = 1;
+
+	if (KPT_READ_ONCE(walk_active) &&
+	    bpf_map_update_elem(&walk_freed, &pfn, &one, BPF_ANY))
+		kpt_count(KPT_C_WALK_TRUNC);
+	w = kpt_watched_word(pfn);
+	return !w || (*w & (1ULL << (pfn % 64)));
+}
+
+/*
  * P reached the allocator: pfn (first pfn of a block of the given order)
- * passed mm_page_free. A page neither pending nor a known table is a
- * miss and nothing else: that is the hot path, two hash lookups. ctx is
- * only used to capture the stack when stack_id is KPT_STACK_LAZY, so the
- * hot path never walks a stack.
+ * passed mm_page_free, and kpt_rule_free_watched() could not rule it out.
+ * A page neither pending nor a known table is a miss and nothing else.
+ * ctx is only used to capture the stack when stack_id is KPT_STACK_LAZY,
+ * so a miss never walks a stack.
  */
 static __always_inline int kpt_rule_page_free(void *ctx, __u64 now,
 					      __u64 task_key, __u64 pfn,
@@ -661,16 +724,11 @@ static __always_inline int kpt_rule_page_free(void *ctx, __u64 now,
 	struct kpt_drain_task *d;
 	struct kpt_event *e;
 	__u64 wm, lat, n;
-	__u8 one = 1;
 	__u16 type;
 
-	if (KPT_READ_ONCE(walk_active) &&
-	    bpf_map_update_elem(&walk_freed, &pfn, &one, BPF_ANY))
-		kpt_count(KPT_C_WALK_TRUNC);
-
 	/*
-	 * Most page frees meet an empty pending map: skip its lookup then.
-	 * A page's enqueue program has raised the depth before the kernel
+	 * Every free of a page above the bitmap comes here: skip the pending
+	 * lookup while nothing is pending. A page's enqueue program has raised the depth before the kernel
 	 * queued the page, and its free comes after the kernel took it off
 	 * the queue under the queue's lock, so the depth is seen.
 	 */
@@ -682,6 +740,7 @@ static __always_inline int kpt_rule_page_free(void *ctx, __u64 now,
 		tb = *tp;
 		if (bpf_map_delete_elem(&tables, &pfn))
 			return 0;
+		kpt_unwatch(pfn);
 		kpt_count(KPT_C_TABLE_FREED);
 		return kpt_rule_bypass(ctx, now, task_key, pfn, order, stack_id, &tb);
 	}
@@ -692,6 +751,7 @@ static __always_inline int kpt_rule_page_free(void *ctx, __u64 now,
 	__sync_fetch_and_sub(&pending_depth, 1);
 	if (!bpf_map_delete_elem(&tables, &pfn))
 		kpt_count(KPT_C_TABLE_FREED);
+	kpt_unwatch(pfn);
 
 	lat = now > p.q_ts ? now - p.q_ts : 0;
 	kpt_hist_add(KPT_M_ENQ_TO_FREE, lat);

@@ -107,6 +107,8 @@ int testrun(__u64 *ctx)
 	case KPT_TOP_DRAIN_END:
 		return kpt_rule_drain_end(now, task);
 	case KPT_TOP_FREE:
+		if (!kpt_rule_free_watched(a0))
+			return 0;
 		return kpt_rule_page_free(ctx, now, task, a0, a1, (__s32)a2);
 	case KPT_TOP_PMD_ENTRY:
 		return kpt_point_pmd_entry(now, task, a0, a1,

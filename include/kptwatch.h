@@ -12,6 +12,12 @@
 #define KPT_STACK_DEPTH		32
 #define KPT_DEFAULT_PENDING	65536
 /*
+ * The watched bitmap (bpf/rule.bpf.h), in u64 words: the object's size,
+ * 8 GiB of memory, and the most user space gives it, 2 TiB (32 MiB).
+ */
+#define KPT_WATCHED_WORDS_DEFAULT	(1U << 15)
+#define KPT_WATCHED_WORDS_MAX		(1U << 22)
+/*
  * Returned invalidations remembered for the range check, indexed by begin
  * sequence modulo this (a power of two). A check that needs an older one
  * counts KPT_C_RANGE_UNKNOWN instead of guessing.

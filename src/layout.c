@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "layout.h"
+#include "kptwatch.h"
 
 #define VMEMMAP_SYM	"vmemmap_base"
 #define PAGE_OFFSET_SYM	"page_offset_base"
@@ -285,4 +286,56 @@ __u64 layout_phys_mask_probe(void)
 	fclose(f);
 	buf[n] = 0;
 	return layout_phys_mask(buf);
+}
+
+/* One line of /proc/zoneinfo: a zone's "spanned" comes before its "start_pfn:". */
+static void zone_line(const char *l, unsigned long long *spanned, unsigned long long *top)
+{
+	unsigned long long start;
+
+	if (sscanf(l, " spanned %llu", spanned) == 1)
+		return;
+	if (sscanf(l, " start_pfn: %llu", &start) != 1 || !*spanned)
+		return;
+	if (start + *spanned > *top)
+		*top = start + *spanned;
+	*spanned = 0;
+}
+
+static __u32 words_for(unsigned long long top)
+{
+	if (!top)
+		return 0;
+	if ((top + 63) / 64 > KPT_WATCHED_WORDS_MAX)
+		return KPT_WATCHED_WORDS_MAX;
+	return (__u32)((top + 63) / 64);
+}
+
+__u32 layout_watched_words(const char *zoneinfo)
+{
+	unsigned long long spanned = 0, top = 0;
+	const char *l;
+
+	for (l = zoneinfo; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL)
+		zone_line(l, &spanned, &top);
+	return words_for(top);
+}
+
+/* Line by line: with many CPUs the per-CPU sections make the file large. */
+__u32 layout_watched_words_probe(void)
+{
+	unsigned long long spanned = 0, top = 0;
+	FILE *f = fopen("/proc/zoneinfo", "r");
+	char *line = NULL;
+	size_t cap = 0;
+	__u32 words;
+
+	if (!f)
+		return KPT_WATCHED_WORDS_DEFAULT;
+	while (getline(&line, &cap, f) > 0)
+		zone_line(line, &spanned, &top);
+	free(line);
+	fclose(f);
+	words = words_for(top);
+	return words ? words : KPT_WATCHED_WORDS_DEFAULT;
 }

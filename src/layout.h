@@ -71,6 +71,16 @@ __u64 layout_phys_mask(const char *cpuinfo);
 /* The same from /proc/cpuinfo. */
 __u64 layout_phys_mask_probe(void);
 
+/*
+ * The u64 words of the watched bitmap (bpf/rule.bpf.h) that cover every
+ * pfn the zones span in zoneinfo (/proc/zoneinfo's text), capped at
+ * KPT_WATCHED_WORDS_MAX; 0 if it names no zone. Pages above are still
+ * judged, only without the bitmap's shortcut.
+ */
+__u32 layout_watched_words(const char *zoneinfo);
+/* The same from /proc/zoneinfo; KPT_WATCHED_WORDS_DEFAULT if unreadable. */
+__u32 layout_watched_words_probe(void);
+
 /* Load and resolve for the running kernel; -errno if path is unreadable. */
 int layout_probe(struct layout *l, const struct ksyms *kallsyms, const char *path,
 		 const char *release);

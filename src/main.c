@@ -62,8 +62,9 @@ static int open_and_load(struct kptwatch_bpf **out, struct plan_input *in, struc
 			 bool *loaded, char *msg, size_t len)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .btf_custom_path = env.btf_path);
-	/* the same for every attempt: read /proc/cpuinfo once */
+	/* the same for every attempt: read /proc/cpuinfo and zoneinfo once */
 	__u64 phys_mask = layout_phys_mask_probe();
+	__u32 watched_words = layout_watched_words_probe();
 	struct kptwatch_bpf *skel;
 	int err = 0;
 
@@ -86,6 +87,7 @@ static int open_and_load(struct kptwatch_bpf **out, struct plan_input *in, struc
 		bpf_map__set_max_entries(skel->maps.pending, env.max_pending);
 		bpf_map__set_max_entries(skel->maps.tables, env.max_pending);
 		bpf_map__set_max_entries(skel->maps.events, env.ringbuf_size);
+		bpf_map__set_max_entries(skel->maps.watched, watched_words);
 		attach_setup(skel->obj, p);
 		failed_prog[0] = 0;
 		err = kptwatch_bpf__load(skel);

@@ -68,6 +68,8 @@ int tb_open(struct tb *t, const struct tb_opts *o)
 	}
 	if (o && o->pending_max)
 		bpf_map__set_max_entries(t->skel->maps.pending, o->pending_max);
+	if (o && o->watched_words)
+		bpf_map__set_max_entries(t->skel->maps.watched, o->watched_words);
 	if (o) {
 		t->skel->rodata->emit_live = o->emit_live;
 		t->skel->rodata->vmemmap_base_hint = o->vmemmap_hint;
@@ -172,6 +174,16 @@ int tb_table(struct tb *t, __u64 pfn, struct kpt_table *out)
 	if (bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.tables), &pfn, out))
 		return -errno;
 	return 0;
+}
+
+int tb_watched(struct tb *t, __u64 pfn)
+{
+	__u32 w = pfn / 64;
+	__u64 v;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.watched), &w, &v))
+		return -errno;
+	return (v >> (pfn % 64)) & 1;
 }
 
 static int map_count(int fd)

@@ -33,6 +33,7 @@ struct tb_opts {
 	bool emit_live;
 	__u64 vmemmap_hint;	/* 0: what the program finds */
 	__u64 phys_addr_mask;	/* 0: architectural */
+	__u32 watched_words;	/* 0: the object's watched bitmap */
 };
 
 struct tb_kv {
@@ -51,6 +52,8 @@ int tb_pending(struct tb *t, __u64 pfn, struct kpt_pending *out);
 int tb_pending_count(struct tb *t);
 int tb_table(struct tb *t, __u64 pfn, struct kpt_table *out);
 int tb_table_count(struct tb *t);
+/* pfn's bit in the watched bitmap: 0 or 1, -errno beyond it */
+int tb_watched(struct tb *t, __u64 pfn);
 int tb_events(struct tb *t);	/* drain the ring into t->ev, t->nev */
 int tb_check_counters(struct tb *t, const struct tb_kv *want, int n,
 		      int line);

@@ -1209,6 +1209,73 @@ static int decode_sme_bit(struct tb *t)
 	return 0;
 }
 
+/*
+ * The watched bitmap sends unwatched frees away before the hash lookups:
+ * a table entry without its bit (never made by the rule) is not judged.
+ * That is what makes the bit's upkeep below matter.
+ */
+static int watched_filters(struct tb *t)
+{
+	struct kpt_table tb = { .ts = 500, .level = 1, .src = KPT_TS_LINK };
+	__u64 pfn = P1;
+
+	EXPECT_EQ(t, bpf_map_update_elem(bpf_map__fd(t->skel->maps.tables), &pfn, &tb,
+					 BPF_NOEXIST), 0);
+	EXPECT_EQ(t, tb_watched(t, P1), 0);
+	F(t, 0, 3000, FREER, P1, 0);
+	tb_events(t);
+	EXPECT_EQ(t, t->nev, 0);
+	EXPECT_EQ(t, tb_table_count(t), 1);
+	WANT_COUNTERS(t, { 0, 0 });
+	return 0;
+}
+
+/*
+ * Every way into tables or pending sets the bit, a free that takes the
+ * page out of both clears it, and the page's next life as a table sets
+ * it again: a reused pfn is judged like a new one.
+ */
+static int watched_upkeep(struct tb *t)
+{
+	L(t, 500, P1, 1);
+	EXPECT_EQ(t, tb_watched(t, P1), 1);
+	F(t, 0, 1000, FREER, P1, 0);
+	EXPECT_EQ(t, tb_watched(t, P1), 0);
+	L(t, 2000, P1, 1);			/* reused as a table */
+	EXPECT_EQ(t, tb_watched(t, P1), 1);
+	F(t, 0, 3000, FREER, P1, 0);
+	EXPECT_EQ(t, tb_watched(t, P1), 0);
+	N(t, 4000, P1, KPT_PT_PMD_FREE_PTE_PAGE, VA, VA_END);	/* a free point's note */
+	EXPECT_EQ(t, tb_watched(t, P1), 1);
+	F(t, 0, 5000, FREER, P1, 0);
+	Q(t, 0, 6000, P2, 0, KPT_PT_ASYNC_FREE_DTOR, NOVA);	/* pending only */
+	EXPECT_EQ(t, tb_watched(t, P2), 1);
+	F(t, 0, 7000, FREER, P2, 0);
+	EXPECT_EQ(t, tb_watched(t, P2), 0);
+	WANT_COUNTERS(t, { KPT_C_TABLE_LINKED, 2 }, { KPT_C_TABLE_FREED, 3 },
+		      { KPT_C_VIOLATION, 4 }, { KPT_C_QUEUED, 1 },
+		      { PT(KPT_PT_UNNAMED), 2 }, { PT(KPT_PT_PMD_FREE_PTE_PAGE), 1 },
+		      { PT(KPT_PT_ASYNC_FREE_DTOR), 1 });
+	return 0;
+}
+
+/* Pages above the bitmap (memory added after start) take the slow path. */
+static int watched_above(struct tb *t)
+{
+	EXPECT_EQ(t, tb_watched(t, P1), -ENOENT);
+	L(t, 500, P1, 1);
+	F(t, 0, 1000, FREER, P1, 0);
+	Q(t, 0, 2000, P2, 0, KPT_PT_ASYNC_FREE_DTOR, NOVA);
+	IB(t, 1, 3000, A, ALL);
+	IE(t, 1, 4000, A);
+	F(t, 0, 5000, FREER, P2, 0);
+	WANT_COUNTERS(t, { KPT_C_TABLE_LINKED, 1 }, { KPT_C_TABLE_FREED, 1 },
+		      { KPT_C_VIOLATION, 1 }, { PT(KPT_PT_UNNAMED), 1 }, { KPT_C_QUEUED, 1 },
+		      { PT(KPT_PT_ASYNC_FREE_DTOR), 1 }, { KPT_C_INVAL_BEGIN, 1 },
+		      { KPT_C_INVAL_END, 1 }, { KPT_C_FREED_OK, 1 });
+	return 0;
+}
+
 const struct tb_case tb_rule_cases[] = {
 	CASE(clean_enqueue_inval_free),
 	CASE(violation_enqueue_free),
@@ -1252,6 +1319,9 @@ const struct tb_case tb_rule_cases[] = {
 	CASE(decode_layout_base),
 	CASE(decode_ptdesc_list, .vmemmap_hint = LIST_HINT),
 	CASE(decode_ptdesc_list_cycle, .vmemmap_hint = LIST_HINT),
+	CASE(watched_filters),
+	CASE(watched_upkeep),
+	CASE(watched_above, .watched_words = 1),
 };
 
 const int tb_rule_ncases = sizeof(tb_rule_cases) / sizeof(tb_rule_cases[0]);

@@ -2,6 +2,7 @@
 /* Where the layout bases come from: kallsyms, config, System.map, unknown. */
 #include <stdbool.h>
 #include "layout.h"
+#include "kptwatch.h"
 #include "unit.h"
 
 #define NFUNC	200
@@ -219,6 +220,30 @@ static void test_phys_mask(void)
 	CHECK(layout_phys_mask("address sizes\t: 99 bits physical\n") == 0, "nonsense: 0");
 }
 
+/*
+ * The watched bitmap covers every pfn a zone spans; an empty zone (no
+ * start_pfn line) and the per-CPU sections in between change nothing.
+ */
+static void test_watched_words(void)
+{
+	const char *zi =
+		"Node 0, zone      DMA\n  pages free     3840\n        spanned  4095\n"
+		"  start_pfn:           1\n"
+		"Node 0, zone   Normal\n        spanned  5505024\n        present  5505024\n"
+		"  pagesets\n    cpu: 0\n              count: 12\n"
+		"  start_pfn:           1048576\n"
+		"Node 0, zone  Movable\n        spanned  0\n"
+		"Node 1, zone   Normal\n        spanned  100\n  start_pfn:           64\n";
+
+	CHECK(layout_watched_words(zi) == (1048576 + 5505024) / 64, "two nodes: %u",
+	      layout_watched_words(zi));
+	CHECK(layout_watched_words("Node 0, zone DMA\n  spanned 65\n  start_pfn: 0\n") == 2,
+	      "rounded up to a whole word");
+	CHECK(layout_watched_words("") == 0, "no zone: 0");
+	CHECK(layout_watched_words("  spanned 1000000000000\n  start_pfn: 0\n") ==
+	      KPT_WATCHED_WORDS_MAX, "capped");
+}
+
 int main(void)
 {
 	RUN(test_kallsyms);
@@ -229,5 +254,6 @@ int main(void)
 	RUN(test_unknown);
 	RUN(test_check);
 	RUN(test_phys_mask);
+	RUN(test_watched_words);
 	return unit_done();
 }
