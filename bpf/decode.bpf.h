@@ -71,6 +71,28 @@ static __always_inline __u64 kpt_page_offset(void)
 			       &page_offset_base, KPT_DEFAULT_PAGE_OFFSET);
 }
 
+/*
+ * The VA a table linked at entry_addr maps, where the link point has no
+ * address (__pte_alloc_kernel(pmd)): the parent table's, as the walk or
+ * an earlier link learned it, plus the entry's index times the child's
+ * span. The parent is found through the direct map at base; an entry
+ * outside it (the kernel image's own tables) or a parent not known at
+ * the level above gives 0, unknown.
+ */
+static __always_inline __u64 kpt_link_va(__u64 base, __u64 entry_addr, __u32 level)
+{
+	struct kpt_table *parent;
+	__u64 pfn;
+
+	if (!base || entry_addr < base || entry_addr - base >= (1ULL << 55))
+		return 0;
+	pfn = (entry_addr - base) >> KPT_PAGE_SHIFT;
+	parent = bpf_map_lookup_elem(&tables, &pfn);
+	if (!parent || parent->level != level + 1 || (!parent->va_start && !parent->va_end))
+		return 0;
+	return parent->va_start + (entry_addr & 0xfff) / 8 * kpt_level_span(level);
+}
+
 /* x86_64 SPARSEMEM_VMEMMAP: pfn = page - vmemmap, in struct page units. */
 static __always_inline __u64 kpt_page_to_pfn(__u64 page)
 {

@@ -335,6 +335,7 @@ enum kpt_link_kind {
 struct kpt_link_arg {
 	__u64 kind;
 	__u64 arg;		/* entry address, or the page count */
+	__u64 addr;		/* an address the new table maps, 0 if not given */
 };
 
 struct {
@@ -350,6 +351,9 @@ static __always_inline void link_enter(__u64 kind, __u64 arg, __u64 addr)
 {
 	struct kpt_link_arg a = { .kind = kind, .arg = arg };
 	__u64 task = kpt_task();
+
+	if (kind != KPT_LK_PTE && kind != KPT_LK_LOW)
+		a.addr = addr;
 
 	/* init_mm's tables only: the kernel half of the address space */
 	if (kind != KPT_LK_PTE && kind != KPT_LK_LOW && !(addr >> 63))
@@ -367,7 +371,7 @@ static long link_low_step(__u32 i, void *data)
 {
 	struct kpt_low_walk *w = data;
 
-	kpt_rule_learn(w->now, w->pfn + i, 0, KPT_TS_LINK);
+	kpt_rule_learn(w->now, w->pfn + i, 0, KPT_TS_LINK, 0);
 	return 0;
 }
 
@@ -375,7 +379,7 @@ static __always_inline void link_exit(long ret)
 {
 	struct kpt_link_arg *ap, a;
 	struct kpt_low_walk lw;
-	__u64 task = kpt_task(), e = 0, pfn, base;
+	__u64 task = kpt_task(), e = 0, pfn, base, va;
 
 	ap = bpf_map_lookup_elem(&link_args, &task);
 	if (!ap)
@@ -405,8 +409,10 @@ static __always_inline void link_exit(long ret)
 	/* Another CPU may have won the race: its table is the one linked. */
 	pfn = kpt_entry_table(e, a.kind <= KPT_LK_PMD);
 	/* the kinds are numbered as the levels of the tables they link */
-	if (pfn != KPT_PFN_INVALID && a.kind <= KPT_LK_P4D)
-		kpt_rule_learn(bpf_ktime_get_ns(), pfn, a.kind, KPT_TS_LINK);
+	if (pfn == KPT_PFN_INVALID || a.kind > KPT_LK_P4D)
+		return;
+	va = a.kind == KPT_LK_PTE ? kpt_link_va(kpt_page_offset(), a.arg, KPT_LVL_PTE) : a.addr;
+	kpt_rule_learn(bpf_ktime_get_ns(), pfn, a.kind, KPT_TS_LINK, va);
 }
 
 #define KPT_LINK_POINT(name, func, kind, argn)				\

@@ -311,21 +311,39 @@ static __always_inline bool kpt_point_is_free(__u32 point)
 	       point == KPT_PT_FREE_PAGETABLE || point == KPT_PT_UNNAMED;
 }
 
+/* Table levels as kpt_table.level records them. */
+#define KPT_LVL_PTE		1
+#define KPT_LVL_PMD		2
+#define KPT_LVL_PUD		3
+#define KPT_LVL_P4D		4
+
+/* What a table of the level maps: 2 MiB, 1 GiB, 512 GiB, 256 TiB; 0 unknown. */
+static __always_inline __u64 kpt_level_span(__u32 level)
+{
+	return level >= KPT_LVL_PTE && level <= KPT_LVL_P4D ? 1ULL << (12 + 9 * level) : 0;
+}
+
 /*
- * pfn is a kernel page table (a walk, a link point). An entry already
- * there keeps what a free point said about it. Returns 1 for a table new
- * to the map, 0 for one already known (a table several entries point
- * at), or the map error.
+ * pfn is a kernel page table (a walk, a link point) that maps from va (0:
+ * unknown) for its level's span: the range check of a hand-over that
+ * names no VA uses it. An entry already there keeps what a free point
+ * said about it. Returns 1 for a table new to the map, 0 for one already
+ * known (a table several entries point at), or the map error.
  */
-static __noinline int kpt_rule_learn(__u64 now, __u64 pfn, __u32 level, __u32 src)
+static __noinline int kpt_rule_learn(__u64 now, __u64 pfn, __u32 level, __u32 src, __u64 va)
 {
 	struct kpt_table t = {};
+	__u64 span = kpt_level_span(level);
 	long err;
 
 	t.ts = now;
 	t.stack_id = KPT_STACK_NONE;
 	t.level = level;
 	t.src = src;
+	if (va && span) {
+		t.va_start = va & ~(span - 1);
+		t.va_end = t.va_start + span;	/* 0: the top of the address space */
+	}
 	kpt_watch(pfn);
 	err = bpf_map_update_elem(&tables, &pfn, &t, BPF_NOEXIST);
 	if (err == -KPT_EEXIST)

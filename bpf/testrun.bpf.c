@@ -125,7 +125,10 @@ int testrun(__u64 *ctx)
 	case KPT_TOP_PTDESC_LIST:
 		return test_ptdesc_list(now, task, a0, a1);
 	case KPT_TOP_LEARN:
-		return kpt_rule_learn(now, a0, a1, a2);
+		return kpt_rule_learn(now, a0, a1, a2, a3);
+	case KPT_TOP_LINK_VA:
+		test_out = kpt_link_va(a0, a1, a2);
+		return 0;
 	case KPT_TOP_FREE_PAGETABLE:
 		return kpt_point_free_pagetable(now, task, a0, a1, 9);
 	case KPT_TOP_LAYOUT_BASE:

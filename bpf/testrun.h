@@ -28,13 +28,15 @@ enum kpt_test_op {
 				 * stands for test_layout_addr, sym 1 for
 				 * test_layout_sym, which get *addr and
 				 * *sym; the cache is test_layout_seen */
-	KPT_TOP_LEARN,		/* pfn, level, src: kpt_rule_learn() */
+	KPT_TOP_LEARN,		/* pfn, level, src, va: kpt_rule_learn() */
 	KPT_TOP_FREE_PAGETABLE,	/* page, order: as free_pagetable() */
 	KPT_TOP_WALK_ADDR,	/* -> test_out: address of test_tables[0] */
 	KPT_TOP_WALK,		/* base, la57: walks test_tables[0] as the
 				 * top table; -> test_out: its result */
 	KPT_TOP_WALK_ACTIVE,	/* on: sets walk_active as a walk would, so
 				 * that frees look as if made mid-walk */
+	KPT_TOP_LINK_VA,	/* base, entry address, level: kpt_link_va()
+				 * -> test_out */
 };
 
 #define KPT_TEST_LIST_MAX	3

@@ -19,12 +19,6 @@
 #define KPT_KERNEL_HALF		256	/* first kernel entry of a top table */
 #define KPT_WALK_BUFS		4	/* top, p4d, pud, pmd */
 
-/* Table levels as kpt_table.level records them. */
-#define KPT_LVL_PTE		1
-#define KPT_LVL_PMD		2
-#define KPT_LVL_PUD		3
-#define KPT_LVL_P4D		4
-
 /*
  * One bpf_loop over every entry on the way down, with the path kept
  * explicitly: nested loops, one per level, make the verifier explore
@@ -74,6 +68,28 @@ static __always_inline void kpt_walk_down(struct kpt_walk_buf *buf, __u32 d, __u
 	w->depth = d;
 }
 
+/*
+ * The VA the table that entry ix of depth d points at maps: the indices
+ * on the path, each at its level's shift, sign-extended from the top
+ * level's highest bit. A 4-level walk skips depth 1.
+ */
+static __always_inline __u64 kpt_walk_va(const struct kpt_walk *w, __u32 d, __u32 ix)
+{
+	__u32 top = w->la57 ? 48 : 39;
+	__u64 va;
+
+	va = (__u64)((d == 0 ? ix : w->idx[0] - 1) & (KPT_PTRS - 1)) << top;
+	if (w->la57 && d >= 1)
+		va |= (__u64)((d == 1 ? ix : w->idx[1] - 1) & (KPT_PTRS - 1)) << 39;
+	if (d >= 2)
+		va |= (__u64)((d == 2 ? ix : w->idx[2] - 1) & (KPT_PTRS - 1)) << 30;
+	if (d == 3)
+		va |= (__u64)(ix & (KPT_PTRS - 1)) << 21;
+	if ((va >> (top + 8)) & 1)
+		va |= ~0ULL << (top + 9);
+	return va;
+}
+
 static long kpt_walk_step(__u32 i, void *data)
 {
 	struct kpt_walk_buf *buf;
@@ -106,7 +122,7 @@ static long kpt_walk_step(__u32 i, void *data)
 		level = w->la57 ? KPT_LVL_P4D : KPT_LVL_PUD;
 	else
 		level = KPT_LVL_P4D - d;
-	if (kpt_rule_learn(w->now, pfn, level, KPT_TS_WALK) > 0)
+	if (kpt_rule_learn(w->now, pfn, level, KPT_TS_WALK, kpt_walk_va(w, d, ix)) > 0)
 		w->tables++;
 	if (level > KPT_LVL_PTE)
 		kpt_walk_down(buf, KPT_WALK_BUFS + 1 - level, pfn << KPT_PAGE_SHIFT);

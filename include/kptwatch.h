@@ -163,7 +163,7 @@ struct kpt_pending {
  */
 struct kpt_table {
 	__u64 ts;		/* learned, or noted by a free point */
-	__u64 va_start;		/* from the last free point, 0/0 unknown */
+	__u64 va_start;		/* what it maps: walk, link or free point; 0/0 unknown */
 	__u64 va_end;
 	__s32 stack_id;		/* stack at that free point */
 	__u16 point;		/* that free point, KPT_PT_NONE if none */

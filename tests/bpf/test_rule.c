@@ -1061,8 +1061,10 @@ static __u64 walk_setup(struct tb *t, __u64 tables[][KPT_TEST_TABLE_ENTRIES], in
 	return t->skel->bss->test_out - WPA;
 }
 
-static int want_table(struct tb *t, __u64 pfn, int level, int line)
+/* va ~0: not checked; else the VA the table must map from, for its span */
+static int want_table(struct tb *t, __u64 pfn, int level, __u64 va, int line)
 {
+	static const __u64 span[] = { 0, 1ULL << 21, 1ULL << 30, 1ULL << 39, 1ULL << 48 };
 	struct kpt_table tb;
 
 	if (tb_table(t, pfn, &tb))
@@ -1070,11 +1072,21 @@ static int want_table(struct tb *t, __u64 pfn, int level, int line)
 	if (tb.level != level || tb.src != KPT_TS_WALK)
 		TB_FAIL(t, "line %d: pfn %#llx level %d src %d, want level %d by the walk",
 			line, (unsigned long long)pfn, tb.level, tb.src, level);
+	if (va != ~0ULL && (tb.va_start != va || tb.va_end != va + span[level]))
+		TB_FAIL(t, "line %d: pfn %#llx maps %#llx-%#llx, want %#llx-%#llx", line,
+			(unsigned long long)pfn, (unsigned long long)tb.va_start,
+			(unsigned long long)tb.va_end, (unsigned long long)va,
+			(unsigned long long)(va + span[level]));
 	return 0;
 }
 
 #define WANT_TABLE(t, pfn, level) do {					\
-	if (want_table(t, pfn, level, __LINE__))			\
+	if (want_table(t, pfn, level, ~0ULL, __LINE__))			\
+		return -1;						\
+} while (0)
+
+#define WANT_TABLE_VA(t, pfn, level, va) do {				\
+	if (want_table(t, pfn, level, va, __LINE__))			\
 		return -1;						\
 } while (0)
 
@@ -1104,11 +1116,12 @@ static int walk_4level(struct tb *t)
 	EXPECT_EQ(t, tb_run(t, 0, KPT_TOP_WALK, 1000, 0, base, 0, 0, 0, 0, 0), 0);
 	EXPECT_EQ(t, t->skel->bss->test_out, 5);
 	EXPECT_EQ(t, tb_table_count(t), 5);
-	WANT_TABLE(t, TBL(1) >> 12, 3);
-	WANT_TABLE(t, TBL(2) >> 12, 2);
-	WANT_TABLE(t, TBL(3) >> 12, 2);
-	WANT_TABLE(t, 0x777, 1);
-	WANT_TABLE(t, 0x999, 1);
+	/* the VA each maps: the path's indices, sign-extended from bit 47 */
+	WANT_TABLE_VA(t, TBL(1) >> 12, 3, 0xffff800000000000ULL);
+	WANT_TABLE_VA(t, TBL(2) >> 12, 2, 0xffff800000000000ULL);
+	WANT_TABLE_VA(t, TBL(3) >> 12, 2, 0xffff800000000000ULL + (5ULL << 30));
+	WANT_TABLE_VA(t, 0x777, 1, 0xffff800000000000ULL);	/* the first entry's */
+	WANT_TABLE_VA(t, 0x999, 1, 0xffff800000000000ULL + (5ULL << 30) + (511ULL << 21));
 	WANT_COUNTERS(t, { KPT_C_TABLE_WALKED, 5 });
 
 	/* a walked PTE table freed without a hand-over: unnamed */
@@ -1134,10 +1147,11 @@ static int walk_la57(struct tb *t)
 	EXPECT_TRUE(t, base != 0);
 	EXPECT_EQ(t, tb_run(t, 0, KPT_TOP_WALK, 1000, 0, base, 1, 0, 0, 0, 0), 0);
 	EXPECT_EQ(t, t->skel->bss->test_out, 4);
-	WANT_TABLE(t, TBL(1) >> 12, 4);
-	WANT_TABLE(t, TBL(2) >> 12, 3);
-	WANT_TABLE(t, TBL(3) >> 12, 2);
-	WANT_TABLE(t, 0x555, 1);
+	/* top entry 511 at bit 48, sign-extended from bit 56 */
+	WANT_TABLE_VA(t, TBL(1) >> 12, 4, 0xffff000000000000ULL);
+	WANT_TABLE_VA(t, TBL(2) >> 12, 3, 0xffff000000000000ULL + (3ULL << 39));
+	WANT_TABLE_VA(t, TBL(3) >> 12, 2, 0xffff000000000000ULL + (3ULL << 39));
+	WANT_TABLE_VA(t, 0x555, 1, 0xffff000000000000ULL + (3ULL << 39) + (7ULL << 21));
 	WANT_COUNTERS(t, { KPT_C_TABLE_WALKED, 4 });
 	return 0;
 }
@@ -1276,6 +1290,70 @@ static int watched_above(struct tb *t)
 	return 0;
 }
 
+#define L_VA(t, now, pfn, level, va)					\
+	tb_run(t, 0, KPT_TOP_LEARN, now, 0, pfn, level, KPT_TS_LINK, va, 0, 0)
+
+/*
+ * A table learned with its VA and handed over at a point that names none
+ * (a ptdesc): the range check uses the learned VA. Without it, a flush
+ * that misses the table's range would pass as a clean free.
+ */
+static int learned_va_range(struct tb *t)
+{
+	struct kpt_table tb;
+
+	L_VA(t, 500, P1, 1, VA + 0x1234);	/* any address inside: the 2 MiB */
+	EXPECT_EQ(t, tb_table(t, P1, &tb), 0);
+	EXPECT_EQ(t, tb.va_start, VA);
+	EXPECT_EQ(t, tb.va_end, VA_END);
+	L_VA(t, 500, P2, 1, VA);
+	Q(t, 0, 1000, P1, 0, KPT_PT_ASYNC_FREE_DTOR, NOVA);
+	Q(t, 0, 1000, P2, 0, KPT_PT_ASYNC_FREE_DTOR, NOVA);
+	IB(t, 0, 2000, A, VMALLOC, VA);		/* ends where the tables start */
+	IE(t, 0, 3000, A);
+	F(t, 0, 4000, FREER, P1, 0);
+	IB(t, 0, 5000, A, VA, VA_END);
+	IE(t, 0, 6000, A);
+	F(t, 0, 7000, FREER, P2, 0);
+	WANT_COUNTERS(t, { KPT_C_TABLE_LINKED, 2 }, { KPT_C_TABLE_FREED, 2 },
+		      { KPT_C_QUEUED, 2 }, { KPT_C_INVAL_BEGIN, 2 }, { KPT_C_INVAL_END, 2 },
+		      { KPT_C_RANGE_VIOLATION, 1 }, { KPT_C_FREED_OK, 1 },
+		      { PT(KPT_PT_ASYNC_FREE_DTOR), 2 });
+	tb_events(t);
+	EXPECT_EQ(t, t->nev, 1);
+	EXPECT_EQ(t, t->ev[0].type, KPT_EV_RANGE_VIOLATION);
+	EXPECT_EQ(t, t->ev[0].va_start, VA);
+	EXPECT_EQ(t, t->ev[0].va_end, VA_END);
+	return 0;
+}
+
+/*
+ * __pte_alloc_kernel(pmd) names no address: the new table's VA is its
+ * parent PMD table's plus the entry's index times 2 MiB, the parent found
+ * through the direct map. An unknown parent, one at another level, or an
+ * entry outside the direct map (the kernel image's tables) give 0.
+ */
+static int link_va(struct tb *t)
+{
+	const __u64 base = POFF, pmd_pfn = 0x4242, pmd_va = 0xffffc90000000000ULL;
+	const __u64 entry = base + (pmd_pfn << 12) + 3 * 8;
+
+	EXPECT_EQ(t, tb_run(t, 0, KPT_TOP_LINK_VA, 0, 0, base, entry, 1, 0, 0, 0), 0);
+	EXPECT_EQ(t, t->skel->bss->test_out, 0);	/* parent unknown */
+	L_VA(t, 500, pmd_pfn, 2, pmd_va);
+	tb_run(t, 0, KPT_TOP_LINK_VA, 0, 0, base, entry, 1, 0, 0, 0);
+	EXPECT_EQ(t, t->skel->bss->test_out, pmd_va + (3ULL << 21));
+	tb_run(t, 0, KPT_TOP_LINK_VA, 0, 0, base, entry, 2, 0, 0, 0);
+	EXPECT_EQ(t, t->skel->bss->test_out, 0);	/* the parent is no PUD table */
+	tb_run(t, 0, KPT_TOP_LINK_VA, 0, 0, base, 0xffffffff82000018ULL - (1ULL << 56),
+	       1, 0, 0, 0);
+	EXPECT_EQ(t, t->skel->bss->test_out, 0);	/* below the direct map */
+	L(t, 600, 0x4343, 2);				/* a parent without a VA */
+	tb_run(t, 0, KPT_TOP_LINK_VA, 0, 0, base, base + (0x4343ULL << 12), 1, 0, 0, 0);
+	EXPECT_EQ(t, t->skel->bss->test_out, 0);
+	return 0;
+}
+
 const struct tb_case tb_rule_cases[] = {
 	CASE(clean_enqueue_inval_free),
 	CASE(violation_enqueue_free),
@@ -1319,6 +1397,8 @@ const struct tb_case tb_rule_cases[] = {
 	CASE(decode_layout_base),
 	CASE(decode_ptdesc_list, .vmemmap_hint = LIST_HINT),
 	CASE(decode_ptdesc_list_cycle, .vmemmap_hint = LIST_HINT),
+	CASE(learned_va_range),
+	CASE(link_va),
 	CASE(watched_filters),
 	CASE(watched_upkeep),
 	CASE(watched_above, .watched_words = 1),
