@@ -51,12 +51,16 @@
 	X(FREE_PAGETABLE, "free_pagetable", "free")			\
 	X(UNNAMED, "unnamed path", "free")
 
-/* Latency and size distributions, aggregated per CPU in the kernel. */
+/*
+ * Latency and size distributions, aggregated per CPU in the kernel. The
+ * latencies come first, in ns (KPT_LAT_METRICS, metric_is_ns()); each
+ * writer says the unit its own way, so "what" does not.
+ */
 #define KPT_METRICS(X)							\
-	X(ENQ_TO_FREE, "enq_to_free", "q(P) to the buddy free of P, ns") \
-	X(ENQ_TO_DRAIN, "enq_to_drain", "q(P) to the start of the drain that freed P, ns") \
-	X(INVAL_DUR, "inval", "iommu_sva_invalidate_kva_range() duration, ns") \
-	X(DRAIN_DUR, "drain", "kernel_pgtable_work_func() duration, ns") \
+	X(ENQ_TO_FREE, "enq_to_free", "q(P) to the buddy free of P")	\
+	X(ENQ_TO_DRAIN, "enq_to_drain", "q(P) to the start of the drain that freed P") \
+	X(INVAL_DUR, "inval", "iommu_sva_invalidate_kva_range() duration") \
+	X(DRAIN_DUR, "drain", "kernel_pgtable_work_func() duration")	\
 	X(DRAIN_PAGES, "drain_pages", "pages freed by one drain")	\
 	X(PENDING_DEPTH, "pending_depth", "pages pending, sampled at each q(P)")
 

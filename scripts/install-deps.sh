@@ -3,15 +3,19 @@
 #
 # Install what building and testing kptwatch needs, from Debian's packages:
 # the BPF toolchain (clang/LLVM, libbpf, bpftool, libelf, zlib), the test
-# tools (jq, xmllint; groff and man-db render and check the man page) and
+# tools (jq, xmllint; groff and man-db render and check the man page;
+# python3-prometheus-client's OpenMetrics parser checks --openmetrics) and
 # the VM test bed (QEMU, a kernel build toolchain, pahole for BTF, ccache).
 # The man page is made from markdown by scripts/md2man.awk: no pandoc.
+# promtool is not here: Debian ships it only with the Prometheus server
+# (prometheus, ~100 MB and a service); tests use it when PROMTOOL or the
+# PATH has one.
 set -euo pipefail
 
 pkgs=(
 	make gcc clang llvm pkg-config
 	libbpf-dev bpftool libelf-dev zlib1g-dev libzstd-dev
-	jq libxml2-utils groff-base man-db
+	jq libxml2-utils groff-base man-db python3-prometheus-client
 	qemu-system-x86 ccache flex bison bc libssl-dev dwarves cpio kmod
 	xz-utils socat
 )

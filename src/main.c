@@ -242,9 +242,23 @@ static bool same_file(FILE *a, FILE *b)
  * cannot be written is a usage error now, not a lost verdict at the end.
  * --junit /dev/stdout writes through stdout itself: a second open file
  * description would have an offset of its own and overwrite the report.
+ * The metrics files are checked the same way (om_out_open).
  */
 static int open_outputs(struct run *r)
 {
+	static const struct { const char *opt; enum om_dialect d; } om[] = {
+		{ "--openmetrics", OM_OPENMETRICS }, { "--prom", OM_PROMETHEUS },
+	};
+	const char *om_path[] = { env.openmetrics, env.prom };
+	char err[PATH_MAX + 64];
+
+	for (size_t i = 0; i < sizeof(om) / sizeof(om[0]); i++) {
+		if (om_path[i] && om_out_open(&r->om[om[i].d], om[i].opt, om_path[i], om[i].d,
+					      err, sizeof(err))) {
+			fprintf(stderr, "kptwatch: %s\n", err);
+			return -1;
+		}
+	}
 	if (!env.junit)
 		return 0;
 	r->junit = fopen(env.junit, "w");
@@ -282,10 +296,14 @@ int main(int argc, char **argv)
 		printf("kptwatch %s\n", KPT_VERSION);
 		return EXIT_CLEAN;
 	}
-	if (open_outputs(&r))
+	if (open_outputs(&r)) {
+		run_close(&r);
 		return EXIT_USAGE;
+	}
 	/* a document on stdout is kept clean of COMMAND's output */
-	r.cmd_stdout_to_stderr = env.json || r.junit == stdout;
+	r.cmd_stdout_to_stderr = env.json || r.junit == stdout ||
+				 om_out_stdout(&r.om[OM_OPENMETRICS]) ||
+				 om_out_stdout(&r.om[OM_PROMETHEUS]);
 	run_signals();
 	if (check_privileges()) {
 		fprintf(stderr, "kptwatch: needs root (CAP_BPF and CAP_PERFMON): run with sudo\n");

@@ -149,7 +149,7 @@ int parse_size(const char *s, __u64 *bytes, char *err, size_t len)
 
 enum {
 	OPT_JUNIT = 0x100, OPT_BTF, OPT_SYSTEM_MAP, OPT_MAX, OPT_MAX_AGE, OPT_MAX_PENDING,
-	OPT_RINGBUF, OPT_JSON, OPT_KPROBES,
+	OPT_RINGBUF, OPT_JSON, OPT_KPROBES, OPT_OPENMETRICS, OPT_PROM,
 };
 
 static const struct option longopts[] = {
@@ -158,6 +158,8 @@ static const struct option longopts[] = {
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "junit", required_argument, NULL, OPT_JUNIT },
+	{ "openmetrics", required_argument, NULL, OPT_OPENMETRICS },
+	{ "prom", required_argument, NULL, OPT_PROM },
 	{ "btf", required_argument, NULL, OPT_BTF },
 	{ "system-map", required_argument, NULL, OPT_SYSTEM_MAP },
 	{ "kprobes", no_argument, NULL, OPT_KPROBES },
@@ -262,6 +264,8 @@ static int check_combination(struct env *env, const bool *seen)
 		{ 'c', "-c", 1 << CMD_HIST },
 		{ 'd', "-d", 1 << CMD_TRACE | 1 << CMD_HIST | 1 << CMD_CHECK },
 		{ OPT_JUNIT, "--junit", 1 << CMD_CHECK },
+		{ OPT_OPENMETRICS, "--openmetrics", 1 << CMD_HIST | 1 << CMD_CHECK },
+		{ OPT_PROM, "--prom", 1 << CMD_HIST | 1 << CMD_CHECK },
 		{ OPT_MAX, "--max", 1 << CMD_CHECK },
 		{ OPT_MAX_AGE, "--max-pending-age", 1 << CMD_CHECK },
 		{ OPT_MAX_PENDING, "--max-pending",
@@ -289,7 +293,7 @@ static int check_combination(struct env *env, const bool *seen)
  */
 int env_parse(struct env *env, int argc, char **argv)
 {
-	bool seen[OPT_KPROBES + 1] = {};
+	bool seen[OPT_PROM + 1] = {};
 	__u64 v;
 	int opt;
 	char e[160];
@@ -326,6 +330,8 @@ int env_parse(struct env *env, int argc, char **argv)
 		case OPT_JSON: env->json = true; break;
 		case OPT_KPROBES: env->kprobes = true; break;
 		case OPT_JUNIT: env->junit = optarg; break;
+		case OPT_OPENMETRICS: env->openmetrics = optarg; break;
+		case OPT_PROM: env->prom = optarg; break;
 		case OPT_BTF: env->btf_path = optarg; break;
 		case OPT_SYSTEM_MAP: env->system_map = optarg; break;
 		case 'i':
@@ -425,6 +431,12 @@ static const struct { unsigned cmds; const char *text; } opt_help[] = {
 	{ 1u << CMD_CHECK,
 	       "      --junit FILE        check: also write a JUnit XML report to FILE\n"
 	       "                          (opened before the run: an error is exit 2)\n" },
+	{ 1u << CMD_HIST | 1u << CMD_CHECK,
+	       "      --openmetrics FILE  hist, check: also write the figures to FILE as\n"
+	       "                          OpenMetrics, replaced whole (hist -i: each interval)\n" },
+	{ 1u << CMD_HIST | 1u << CMD_CHECK,
+	       "      --prom FILE         hist, check: the same in the Prometheus text format\n"
+	       "                          node_exporter's textfile collector reads (*.prom)\n" },
 	{ ALL, "      --btf FILE          kernel BTF to use when the kernel has none\n" },
 	{ ALL,
 "      --system-map FILE   where the memory layout variables are, when kallsyms\n"
@@ -492,6 +504,7 @@ void env_usage(FILE *f, enum kpt_cmd cmd)
 "  kptwatch probe                      what can be watched on this kernel\n"
 "  kptwatch trace -d 10s               live events for ten seconds\n"
 "  kptwatch hist -i 1s -c 5            five one-second histograms\n"
+"  kptwatch hist -i 1m --prom /var/lib/prometheus/node-exporter/kptwatch.prom\n"
 "  kptwatch check -d 30s --max-pending-age 1s\n"
 "  kptwatch check --junit out.xml --max enq_to_free=10ms -- ./workload.sh\n"
 "  kptwatch check --help               check's options only\n");

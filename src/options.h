@@ -38,6 +38,8 @@ struct env {
 	bool kprobes;		/* --kprobes: skip fentry, use kprobes */
 	int verbose;
 	const char *junit;
+	const char *openmetrics;	/* hist, check --openmetrics FILE */
+	const char *prom;		/* hist, check --prom FILE: text format 0.0.4 */
 	const char *btf_path;
 	const char *system_map;	/* --system-map */
 	__u64 interval_ns;	/* hist -i */

@@ -85,6 +85,35 @@ static void read_results(struct run *r)
 }
 
 /*
+ * The metrics FILEs (--openmetrics, --prom), if any: the run's totals up
+ * to elapsed, with what v says. final: the run is over and the pending
+ * pages were read. 0, or -1 when one could not be written (said on stderr).
+ */
+static int write_metrics(struct run *r, const struct verdict *v, __u64 elapsed, bool final)
+{
+	struct timespec ts;
+	struct om_report rep = {
+		.env = r->env, .plan = r->plan, .rr = r->rr, .v = v, .elapsed_ns = elapsed,
+		.final = final,
+	};
+	int err = 0;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	rep.wall_ns = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	for (int d = 0; d < OM_DIALECTS; d++)
+		err |= om_out_write(&r->om[d], &rep);
+	return err;
+}
+
+static bool metrics_asked(const struct run *r)
+{
+	for (int d = 0; d < OM_DIALECTS; d++)
+		if (r->om[d].path)
+			return true;
+	return false;
+}
+
+/*
  * hist -i: what changed since the previous interval, printed as it ends
  * (--json: one NDJSON line, flushed), with the interval's drops, map_full
  * and violations, so that an interval that lost events says so.
@@ -116,6 +145,13 @@ static void print_interval(struct run *r, __u64 t)
 	else
 		out_interval_text(stdout, &iv);
 	r->nival++;
+	/* the file a collector reads is replaced with the totals so far */
+	if (metrics_asked(r)) {
+		struct verdict v;
+
+		verdict_compute(r->env, r->plan, rr, &v);
+		write_metrics(r, &v, t, false);
+	}
 }
 
 int run_loop(struct run *r)
@@ -260,7 +296,7 @@ static int report_hist(struct run *r)
 		       fmt_value(a, sizeof(a), rr->pending_oldest_ns, true));
 		out_incomplete_text(stdout, &v);
 	}
-	return EXIT_CLEAN;
+	return write_metrics(r, &v, rr->elapsed_ns, true) ? EXIT_USAGE : EXIT_CLEAN;
 }
 
 static int report_check(struct run *r)
@@ -282,6 +318,8 @@ static int report_check(struct run *r)
 			code = EXIT_USAGE;
 		}
 	}
+	if (write_metrics(r, &v, r->rr->elapsed_ns, true))
+		code = EXIT_USAGE;
 	return code;
 }
 
@@ -304,6 +342,8 @@ void run_close(struct run *r)
 	if (r->junit && r->junit != stdout)
 		fclose(r->junit);
 	r->junit = NULL;
+	for (int d = 0; d < OM_DIALECTS; d++)
+		om_out_close(&r->om[d]);
 	ring_buffer__free(r->rb);
 	r->rb = NULL;
 }

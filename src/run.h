@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 #include "ksyms.h"
+#include "openmetrics.h"
 #include "report.h"
 
 struct ring_buffer;
@@ -39,6 +40,7 @@ struct run {
 	int nival;				/* intervals printed */
 	__u64 start;
 	FILE *junit;			/* check --junit, opened up front */
+	struct om_out om[OM_DIALECTS];	/* --openmetrics, --prom: path NULL if not */
 	bool cmd_stdout_to_stderr;	/* a document goes to stdout */
 };
 

@@ -66,6 +66,11 @@ want="at most 1048576" usage check --max-pending 16777216
 want="kptwatch: --junit /nonexistent/dir/x.xml: No such file or directory"
 usage check -d 1s --junit /nonexistent/dir/x.xml
 want="--junit /tmp: Is a directory" usage check --junit /tmp -- true
+want="kptwatch: --openmetrics /nonexistent/dir/x.prom: No such file or directory"
+usage hist --openmetrics /nonexistent/dir/x.prom
+want="--prom /tmp: Is a directory" usage check --prom /tmp -- true
+want="--prom does not apply to 'probe'" usage probe --prom x.prom
+want="--openmetrics does not apply to 'trace'" usage trace --openmetrics x.prom
 
 if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
 	err=$(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
@@ -250,5 +255,69 @@ if [[ $rc =~ ^[013]$ ]] && ! grep -q noise "$tmp" && grep -qx noise <<<"$err" &&
 else
 	nok "check --junit /dev/stdout" "rc=$rc" "$(cat "$tmp")" "stderr: $err"
 fi
+
+# --openmetrics and --prom: expositions tests/unit/om_check.awk (and
+# promtool, where installed) accept. hist -i replaces the file at each
+# interval: a reader that opened one still reads it whole after the next
+# took its place, and the path has the last, the run's end with its
+# pending pages.
+om_check() { awk -v dialect="$1" -f tests/unit/om_check.awk "$2"; }
+mdir=$(mktemp -d)
+mask=$(umask)
+umask 022
+"$K" hist -i 200ms --prom "$mdir/k.prom" --openmetrics "$mdir/k.om" >/dev/null 2>&1 & pid=$!
+umask "$mask"
+for _ in $(seq 400); do [ -e "$mdir/k.prom" ] && break; sleep 0.05; done
+exec 3<"$mdir/k.prom"
+# the open file keeps its inode number: a new one at the path is a new file
+ino=$(stat -L -c %i /dev/fd/3)
+replaced=no
+for _ in $(seq 400); do
+	[ "$(stat -c %i "$mdir/k.prom")" != "$ino" ] && replaced=yes && break
+	sleep 0.05
+done
+kill -INT $pid; wait $pid; rc=$?
+first=$(cat <&3); exec 3<&-
+left=$(find "$mdir" -name '.*' -type f)
+if [ $rc -eq 0 ] && [ $replaced = yes ] && [ -z "$left" ] &&
+	[ "$(stat -c %a "$mdir/k.prom")" = 644 ] &&
+	om_check prometheus "$mdir/k.prom" && om_check openmetrics "$mdir/k.om" &&
+	om_check prometheus <(echo "$first") && ! grep -q '^kptwatch_pending_pages' <<<"$first" &&
+	grep -q '^kptwatch_pending_pages 0$' "$mdir/k.prom" &&
+	grep -q '^kptwatch_run_info{command="hist",' "$mdir/k.prom" && tail -1 "$mdir/k.om" |
+	grep -qx '# EOF'; then
+	ok "hist -i 200ms --prom --openmetrics: replaced whole at each interval, 0644"
+else
+	nok "hist -i --prom --openmetrics" "rc=$rc replaced=$replaced left: $left" \
+		"first: $first" "$(om_check prometheus "$mdir/k.prom")" \
+		"$(om_check openmetrics "$mdir/k.om")"
+fi
+promtool=${PROMTOOL:-$(command -v promtool)}
+if [ -n "$promtool" ]; then
+	err=$("$promtool" check metrics <"$mdir/k.prom" 2>&1); rc=$?
+	[ $rc -eq 0 ] && [ -z "$err" ] && ok "promtool check metrics: no problem" ||
+		nok "promtool check metrics" "rc=$rc" "$err"
+else
+	skip "promtool check metrics" "no promtool (PROMTOOL=FILE)"
+fi
+
+out=$(timeout 20 "$K" check -d 500ms --openmetrics "$mdir/c.om" 2>/dev/null); rc=$?
+res=$(case $rc in 0) echo clean ;; 1) echo failed ;; *) echo incomplete ;; esac)
+[[ $rc =~ ^[013]$ ]] && om_check openmetrics "$mdir/c.om" &&
+	grep -qx "kptwatch_verdict{result=\"$res\"} 1" "$mdir/c.om" &&
+	[ "$(grep -c '^kptwatch_verdict{.*} 1$' "$mdir/c.om")" = 1 ] &&
+	ok "check -d 500ms --openmetrics: the verdict $res (exit $rc) as a gauge" ||
+	nok "check --openmetrics" "rc=$rc" "$(cat "$mdir/c.om")"
+
+# --prom /dev/stdout: after the text, and COMMAND's output goes to stderr
+err=$(timeout 20 "$K" check --prom /dev/stdout -- sh -c 'echo noise' 2>&1 >"$tmp"); rc=$?
+if [[ $rc =~ ^[013]$ ]] && ! grep -q noise "$tmp" && grep -qx noise <<<"$err" &&
+	grep -q '^verdict: ' "$tmp" &&
+	om_check prometheus <(sed -n '/^# HELP kptwatch_run_info /,$p' "$tmp"); then
+	ok "check --prom /dev/stdout: text, then the exposition; noise on stderr"
+else
+	nok "check --prom /dev/stdout" "rc=$rc" "$(cat "$tmp")" "stderr: $err"
+fi
+rm -rf "$mdir"
 rm -f "$tmp"
 exit $failed

@@ -65,6 +65,12 @@ expect "--interval" kptwatch hist -i 1s --max enq_to_free = 1ms --i
 expect "--count" kptwatch hist --co
 expect "" kptwatch trace --co
 expect "--junit" kptwatch check --ju
+expect "--openmetrics" kptwatch hist --op
+expect "--prom" kptwatch check -d 1s --pr
+expect "" kptwatch trace --pr
+offers /tmp kptwatch hist --prom /tm
+offers /tmp kptwatch check --openmetrics = /tm
+expect "--" kptwatch check --prom x.prom ""
 expect "--" kptwatch check ""
 expect "" kptwatch hist ""
 expect "" kptwatch check -c ""
