@@ -125,16 +125,24 @@ l=$(progress_line "k: configuring" 10 0 none /nonexistent 0)
 [ "$(fmt_dur 3725)" = "1 h 02 min" ] && [ "$(fmt_dur 59)" = "59 s" ] && ok "fmt_dur" || nok fmt_dur
 
 # watch_build on a fake build: a line per tick off a terminal, the step and
-# the log build-kernel.sh names, the job's exit status
+# the log build-kernel.sh names, the job's exit status. The fake moves on
+# when watch_build has reported its step (seen: at most a minute), so the
+# ticks land in each step whatever the machine's load.
 steplog=$tmp/step.log
 klog=$tmp/k/build.log
 mkdir -p "$tmp/k"
+seen() {
+	for _ in $(seq 600); do
+		grep -q "$1" "$tmp/watch.out" 2>/dev/null && return
+		sleep 0.1
+	done
+}
 (
 	echo "build-kernel.sh: 6.12-patched: configuring (allnoconfig + base.config)" >>"$steplog"
-	sleep 1.5
+	seen "configuring: "
 	echo "build-kernel.sh: 6.12-patched: building bzImage and modules (log: $klog)" >>"$steplog"
 	echo "  CC      kernel/fork.o" >>"$klog"
-	sleep 2
+	seen "; CC kernel/fork.o"
 	exit 7
 ) &
 KPTWATCH_DEMO_TICK=1 watch_build $! "kernel 6.12-patched" 6.12-patched "$steplog" >"$tmp/watch.out"
