@@ -281,7 +281,8 @@ static void test_figures(void)
 		"# TYPE kptwatch_queued counter\nkptwatch_queued_total 10\n",
 		"# TYPE kptwatch_point_pages counter\n",
 		"kptwatch_point_pages_total{point=\"unnamed path\"} 7\n",
-		"kptwatch_run_info{command=\"check\",version=\"" KPT_VERSION
+		/* the version is the writer's object's, which may be older */
+		"kptwatch_run_info{command=\"check\",version=\"",
 		"\",shape=\"unknown\"} 1\n",
 		"# TYPE kptwatch_run info\n",
 		"kptwatch_report_timestamp_seconds 1700000000.123456789\n",
