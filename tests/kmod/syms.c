@@ -22,6 +22,15 @@
 struct mm_struct *kptw_init_mm;
 struct kptw_syms kptw_syms;
 
+/*
+ * Without CONFIG_KALLSYMS_ALL kallsyms lists no variable: the loader gives
+ * init_mm's address instead, from System.map moved by the KASLR offset
+ * that a text symbol in kallsyms shows (tests/vm/guest-kptwatch.sh).
+ */
+static unsigned long init_mm_addr;
+module_param(init_mm_addr, ulong, 0444);
+MODULE_PARM_DESC(init_mm_addr, "address of init_mm where kallsyms does not list it");
+
 static unsigned long (*kptw_kallsyms_lookup_name)(const char *name);
 
 static unsigned long kptw_lookup(const char *name)
@@ -72,6 +81,21 @@ void ptlock_free(struct ptdesc *ptdesc)
 }
 #endif
 
+/*
+ * Does mm look like init_mm? Its top table must be readable and map the
+ * kernel image (the last top entry) as the loader's own mm does: every
+ * mm shares the kernel half.
+ */
+static bool kptw_is_init_mm(struct mm_struct *mm)
+{
+	pgd_t *pgd, e;
+
+	if (!current->mm || copy_from_kernel_nofault(&pgd, &mm->pgd, sizeof(pgd)) ||
+	    copy_from_kernel_nofault(&e, pgd + PTRS_PER_PGD - 1, sizeof(e)))
+		return false;
+	return pgd_val(e) && pgd_val(e) == pgd_val(current->mm->pgd[PTRS_PER_PGD - 1]);
+}
+
 /* Resolve one redirect target; a miss makes pte_kernel unsupported. */
 static void __maybe_unused kptw_redirect(const char *name, int *slot)
 {
@@ -105,8 +129,16 @@ int kptw_syms_init(void)
 
 	/* Every mode walks or allocates against init_mm: without it, no load. */
 	kptw_init_mm = (struct mm_struct *)kptw_lookup("init_mm");
+	if (!kptw_init_mm && init_mm_addr) {
+		/* a wrong address would be used as init_mm: check it first */
+		if (!kptw_is_init_mm((struct mm_struct *)init_mm_addr)) {
+			pr_err("kptwatch_test: init_mm_addr=%#lx is not init_mm\n", init_mm_addr);
+			return -EINVAL;
+		}
+		kptw_init_mm = (struct mm_struct *)init_mm_addr;
+	}
 	if (!kptw_init_mm) {
-		pr_err("kptwatch_test: init_mm not in kallsyms (CONFIG_KALLSYMS_ALL=n?)\n");
+		pr_err("kptwatch_test: init_mm not in kallsyms (CONFIG_KALLSYMS_ALL=n?): give init_mm_addr=\n");
 		return -ENOENT;
 	}
 

@@ -30,8 +30,8 @@
 #    check exits 3 saying so; with KBUILD_DIR's System.map probe reads the
 #    very bases kallsyms gave and check gives the same verdict as before;
 #    another kernel's System.map is refused with exit 2.
-#  - on a -nokallsyms kernel, the real case: only the layout assertions,
-#    without the test module (see below).
+#  - on a -nokallsyms kernel, the real case: the layout assertions, then
+#    check --system-map and pte_bypass with the module (see below).
 #
 # Prints "ok NAME", "FAIL NAME: detail", "SKIP NAME: reason", "# ..."
 # figures, then "kptwatch: N passed, M failed". Exits 1 if anything failed.
@@ -91,10 +91,11 @@ field() { jq -r "$2" "$1" 2>/dev/null; }
 # markers only. Without a System.map the layout is unknown, and probe and
 # check exit 3 with a reason that names --system-map; with the build's
 # System.map the layout comes from it, the bases are randomized, and check
-# gives the verdict probe gives for the plan. The test module needs
-# init_mm from kallsyms and does not load here: the command is "true", and
-# decoding real frees with System.map bases is what the "nodata" runs of
-# the other entries check.
+# gives the verdict probe gives for the plan. Then real frees: the test
+# module gets init_mm's address (System.map's, moved by the KASLR offset
+# _text shows), and check --system-map must pass the workload and flag
+# pte_bypass as on every other kernel.
+nk=0
 if grep -qx '# CONFIG_KALLSYMS_ALL is not set' "$kbuild/obj/.config"; then
 	if grep -q ' vmemmap_base$\| init_mm$' /proc/kallsyms; then
 		fail nokallsyms "kallsyms lists variables although KALLSYMS_ALL is off"
@@ -136,10 +137,20 @@ if grep -qx '# CONFIG_KALLSYMS_ALL is not set' "$kbuild/obj/.config"; then
 	else
 		fail "nokallsyms check --system-map" "wanted exit $prc without a layout reason, got exit $crc ($(head -c 300 "$tmp/nk-map-check.err"))"
 	fi
-	exit
+	nk=1
 fi
 
-insmod "$ko" || { fail setup "insmod $ko"; exit; }
+# init_mm's address on this boot: System.map's plus the text's KASLR offset
+init_mm_addr() {
+	local now map_text mm
+	now=$(awk '$3 == "_text" { print $1; exit }' /proc/kallsyms)
+	map_text=$(awk '$3 == "_text" { print $1; exit }' "$map")
+	mm=$(awk '$3 == "init_mm" { print $1; exit }' "$map")
+	printf 'init_mm_addr=0x%x' $((0x$mm + 0x$now - 0x$map_text))
+}
+kargs=()
+[ $nk = 1 ] && kargs=("$(init_mm_addr)")
+insmod "$ko" "${kargs[@]}" || { fail setup "insmod $ko ${kargs[*]}: $(dmesg | tail -n 1)"; exit; }
 
 if [ "$pud_iters" -gt 0 ] && grep -q '^vmap_pud_status=unsupported' $D/stats; then
 	skip "vmap_pud in the workload" "$(sed -n 's/^vmap_pud_reason=//p' $D/stats)"
@@ -202,7 +213,7 @@ bypass() {
 		fail "check pte_bypass" "the module cannot run it: $(sed -n 's/^pte_bypass_reason=//p' $D/stats)"
 		return
 	fi
-	"$K" check --json -- sh -c "echo 'pte_bypass iters=$pte_iters' >$D/run" >"$out" 2>"$out.err"
+	"$K" check --json "$@" -- sh -c "echo 'pte_bypass iters=$pte_iters' >$D/run" >"$out" 2>"$out.err"
 	rc=$?
 	read -r q f v n l t < <(field "$out" '[.counters.queued, .counters.freed_ok,
 		.violations_total, .counters["point.unnamed path"], .counters.table_linked,
@@ -216,6 +227,12 @@ bypass() {
 		fail "check pte_bypass" "wanted exit 1 and $pte_iters violations, all at unnamed path; got exit $rc, $v, $n, walk_trunc $t ($(head -c 300 "$out.err"))"
 	fi
 }
+
+if [ $nk = 1 ]; then
+	check "nokallsyms check --system-map -- WORKLOAD" "$tmp/nk-real.json" --system-map "$map"
+	bypass --system-map "$map"
+	exit
+fi
 
 # --- the layout from the kernel's own kallsyms ---
 probe probe "$tmp/probe.json"
