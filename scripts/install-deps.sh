@@ -14,6 +14,7 @@ pkgs=(
 	jq libxml2-utils groff-base man-db
 	qemu-system-x86 ccache flex bison bc libssl-dev dwarves cpio kmod
 	xz-utils socat
+	bpftrace gnuplot-nox time
 )
 
 missing=()
