@@ -136,11 +136,12 @@ max_prog_id() { bpftool prog show --json 2>/dev/null | jq '[.[].id] | max // 0';
 start_tool() {
 	local name=$1 i t0 t1 t2 re
 	local -a cmd
+	local script=
 	case "$name" in
 	hist) cmd=("$K" hist --json); re='^kptwatch: .* links; coverage' ;;
 	check) cmd=("$K" check --json); re='^kptwatch: .* links; coverage' ;;
-	bpftrace) cmd=(bpftrace -B none -f json "$W/kptwatch-ref.bt" "$gib"); re='"attached_probes"' ;;
-	bare-hooks) cmd=(bpftrace -B none -f json "$W/bare-hooks.bt"); re='"attached_probes"' ;;
+	bpftrace) script=$W/kptwatch-ref.bt; cmd=(bpftrace -B none -f json "$script" "$gib"); re='"attached_probes"' ;;
+	bare-hooks) script=$W/bare-hooks.bt; cmd=(bpftrace -B none -f json "$script"); re='"attached_probes"' ;;
 	*) return 1 ;;
 	esac
 	tool_name=$name
@@ -166,13 +167,16 @@ start_tool() {
 	# bpftrace says "attached" before it loads and attaches its programs:
 	# the run starts once all of them are loaded (ready_s)
 	t2=$t1
-	if [ -n "$t1" ] && [ -n "$tool_pid" ] && [[ $name == bpftrace || $name == bare-hooks ]]; then
-		local want have
-		want=$(jq -r 'select(.type == "attached_probes") | .data.probes' "$W/$name.out" 2>/dev/null | head -n1)
+	if [ -n "$t1" ] && [ -n "$tool_pid" ] && [ -n "$script" ]; then
+		# one program per probe of the script (each names one function;
+		# "attached_probes" counts END too, which loads no program here)
+		local want have=0 end
+		want=$(grep -cE '^(k(ret)?func|k(ret)?probe|tracepoint):' "$script")
+		end=$(awk -v t="$EPOCHREALTIME" 'BEGIN { printf "%d", t + 120 }')
 		t2=
-		for ((i = 0; i < 600; i++)); do	# 120 s
+		while [ "${EPOCHREALTIME%.*}" -lt "$end" ]; do
 			have=$(bpftool prog show --json 2>/dev/null | jq --argjson b "$before_id" '[.[] | select(.id > $b)] | length')
-			if [ "${have:-0}" -ge "${want:-1}" ]; then
+			if [ "${have:-0}" -ge "$want" ]; then
 				nap 0.3		# the last one's attach
 				t2=$EPOCHREALTIME
 				break
@@ -180,6 +184,7 @@ start_tool() {
 			alive "$tool_pid" || break
 			nap 0.2
 		done
+		[ -n "$t2" ] || say "$name: $have of $want programs loaded"
 	fi
 	if [ -z "$t1" ] || [ -z "$t2" ] || [ -z "$tool_pid" ] || ! alive "$tool_pid"; then
 		say "$name did not attach: $(tail -n 3 "$W/$name.err" | tr '\n' ' ')"
