@@ -69,7 +69,7 @@ def mib: if . == null then "-" else "\(. / 1024 * 10 | round / 10) MiB" end;
   "    \(.key | pad(11)) \(.value.progs | map("\(.name)\(if .attach then "(" + (.attach | sub("^trace_"; "")) + ")" else "" end) \(.ns_per_run | ns) x\(.run_cnt)") | join(", "))"),
  "",
  "  targets (issue 12):",
- ($v.targets[] | "    \(if .met == null then "n/a   " elif .met then "met   " else "MISSED" end) \(.target): \(.value | if . == null then "-" elif type == "number" then (. * 1000 | round / 1000 | tostring) else tostring end) (limit \(.limit))"),
+ ($v.targets[] | "    \(if .met == null then (if .why then "noise " else "n/a   " end) elif .met then "met   " else "MISSED" end) \(.target): \(.value | if . == null then "-" elif type == "number" then (. * 1000 | round / 1000 | tostring) else tostring end) (limit \(.limit))\(if .why then "; " + .why else "" end)"),
  (if ($v.errors | length) > 0 then "", "  errors:", ($v.errors[] | "    \(.kind) round \(.round // 0) \(.config // ""): \(.error)") else empty end)
 ),
 "",
