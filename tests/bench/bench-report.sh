@@ -62,7 +62,7 @@ def mib: if . == null then "-" else "\(. / 1024 * 10 | round / 10) MiB" end;
  "",
  "  the deferral under churn (kptwatch hist, all rounds): enqueue to free p50 \($v.tools.hist.enq_to_free.p50 | ns) p99 \($v.tools.hist.enq_to_free.p99 | ns) max \($v.tools.hist.enq_to_free.max | ns) (\($v.tools.hist.enq_to_free.count // 0) pages); largest pending depth \($v.tools.hist.pending_depth_max // "-"); invalidation p50 \($v.tools.hist.inval.p50 | ns) p99 \($v.tools.hist.inval.p99 | ns)",
  "  bpftrace ref, same rounds: largest pending depth \($v.tools.bpftrace.pending_depth_max // "-")\($v.tools.bpftrace.pending_end // [] | if any(. != 0) then " (a plain ++/-- from every CPU: it ended at \(map(tostring) | join(", ")), not 0, so updates were lost)" else "" end)",
- "  losses at this rate (peak \($v.tools.check.queued_per_s // $v.tools.hist.queued_per_s | num) pages queued/s): hist rb_drop \($v.tools.hist.rb_drop // "-") map_full \($v.tools.hist.map_full // "-"); check rb_drop \($v.tools.check.rb_drop // "-") map_full \($v.tools.check.map_full // "-"); bpftrace counts none",
+ "  losses at this rate (peak \([$v.tools.check.queued_per_s, $v.tools.hist.queued_per_s] | max | num) pages queued/s): hist rb_drop \($v.tools.hist.rb_drop // "-") map_full \($v.tools.hist.map_full // "-"); check rb_drop \($v.tools.check.rb_drop // "-") map_full \($v.tools.check.map_full // "-"); bpftrace counts none",
  "",
  "  BPF cost per run (kernel.bpf_stats_enabled, one churn per tool; programs that ran):",
  ($v.cost | to_entries[] |
