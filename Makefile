@@ -9,6 +9,8 @@
 # make install      PREFIX=/usr/local, DESTDIR: sbin/kptwatch, the man page,
 #                   the bash completion; make uninstall removes them
 # make demo         the patched and a buggy kernel in QEMU (scripts/demo.sh)
+# make bench        what watching costs, against bpftrace, in QEMU (a benchmark,
+#                   not a test: docs/benchmarks.md); BENCH_ARGS="--rounds 3 ..."
 
 BUILD     ?= build
 CLANG     ?= clang
@@ -51,7 +53,7 @@ MANDIR    ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 INSTALL   ?= install
 
-.PHONY: all deps check check-unit check-bpf check-vm clean FORCE install uninstall demo
+.PHONY: all deps check check-unit check-bpf check-vm clean FORCE install uninstall demo bench
 .DELETE_ON_ERROR:
 # Keep the BPF objects: the skeleton embeds them, and tests/bpf load them too.
 .SECONDARY: $(BPF_OBJS)
@@ -137,6 +139,10 @@ check-vm: $(BUILD)/kptwatch
 # make demo DEMO_ARGS="--no-bug" etc.: scripts/demo.sh --help
 demo:
 	scripts/demo.sh $(DEMO_ARGS)
+
+# make bench BENCH_ARGS="--rounds 3 --secs 2 7.3": tests/bench/bench.sh --help
+bench: $(BUILD)/kptwatch
+	tests/bench/bench.sh $(BENCH_ARGS)
 
 clean:
 	rm -rf $(BUILD) $(STATIC_BUILD)

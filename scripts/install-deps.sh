@@ -18,6 +18,7 @@ pkgs=(
 	jq libxml2-utils groff-base man-db python3-prometheus-client
 	qemu-system-x86 ccache flex bison bc libssl-dev dwarves cpio kmod
 	xz-utils socat
+	bpftrace gnuplot-nox time
 )
 
 missing=()
