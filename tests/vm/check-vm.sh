@@ -17,8 +17,9 @@
 #
 # Entries: the arguments, else $KPTWATCH_VM_ENTRIES (space separated), else
 # 6.12, 7.3, 6.12-patched (when patches/linux-6.12/*.patch exist), the
-# -debug variant of each, and 6.12-patched-kaslr (the randomized layout
-# every distribution kernel has).
+# -debug variant of each, 6.12-patched-kaslr (the randomized layout every
+# distribution kernel has) and 6.12-patched-nokallsyms (randomized, and
+# kallsyms without variables: the build host's case, read from System.map).
 #
 # Prints "ok ENTRY TEST ...", "FAIL ENTRY TEST ..." and "SKIP ENTRY TEST:
 # reason" lines, then exactly "vm: N passed, M failed" (skips are not
@@ -51,7 +52,8 @@ if [ $# -gt 0 ]; then
 elif [ -n "${KPTWATCH_VM_ENTRIES:-}" ]; then
 	read -ra entries <<<"$KPTWATCH_VM_ENTRIES"
 else
-	entries=(6.12 7.3 6.12-patched 6.12-debug 7.3-debug 6.12-patched-debug 6.12-patched-kaslr)
+	entries=(6.12 7.3 6.12-patched 6.12-debug 7.3-debug 6.12-patched-debug 6.12-patched-kaslr
+		6.12-patched-nokallsyms)
 fi
 
 # The scanner's own test needs no kernel: if it cannot tell a splat from a
