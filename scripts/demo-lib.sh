@@ -28,6 +28,7 @@ cache_key() {
 	[ "$rest" = "$entry" ] && rest=
 	case "-$rest" in *-debug*) frags+=("$TOP/tests/vm/config/debug.config") ;; esac
 	case "-$rest" in *-kaslr*) frags+=("$TOP/tests/vm/config/kaslr.config") ;; esac
+	case "-$rest" in *-nokallsyms*) frags+=("$TOP/tests/vm/config/nokallsyms.config") ;; esac
 	case "-$rest" in *-patched*) patched=1 ;; esac
 	if [ $patched = 1 ]; then
 		for f in "$TOP/patches/linux-${entry%%-*}"/*.patch; do
