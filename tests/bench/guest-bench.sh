@@ -70,7 +70,7 @@ for t in jq bpftool bpftrace /usr/bin/time; do
 	command -v "$t" >/dev/null || setup_fail "no $t here (make deps installs it)"
 done
 [ -x "$K" ] || setup_fail "no $K (make all first)"
-insmod "$ko" || setup_fail "insmod $ko failed"
+"$top/tests/kmod/load.sh" "$ko" || setup_fail "insmod $ko failed"
 trap 'rmmod kptwatch_test 2>/dev/null; rm -rf "$W"' EXIT
 grep -q "^${mode}_status=unsupported" $D/stats &&
 	setup_fail "the module cannot run $mode: $(sed -n "s/^${mode}_reason=//p" $D/stats)"

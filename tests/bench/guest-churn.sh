@@ -7,7 +7,7 @@
 # under CONFIG_DEBUG_VM).
 set -eu
 ko=$1 mode=$2 secs=$3 threads=$4
-insmod "$ko"
+"$(dirname "$0")/../kmod/load.sh" "$ko"
 echo "churn mode=$mode threads=$threads secs=$secs" >/sys/kernel/debug/kptwatch_test/run
 grep -E '^churn_(mode|ops|wall_ns|ns_per_op|pt_freed|pt_pending)=' /sys/kernel/debug/kptwatch_test/stats
 f=/sys/kernel/debug/kernel_pgtable_async_free

@@ -145,7 +145,7 @@ grep -q ' /sys/kernel/debug debugfs' /proc/mounts ||
 	{ fail setup "cannot mount debugfs"; finish; }
 grep -q '^kptwatch_test ' /proc/modules && rmmod kptwatch_test
 
-if ! err=$(insmod "$ko" 2>&1); then
+if ! err=$("$(dirname "$0")/load.sh" "$ko" 2>&1); then
 	fail insmod "$err"
 	finish
 fi

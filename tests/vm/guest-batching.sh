@@ -36,7 +36,7 @@ for f in kernel_pgtable_async_free pagetable_free_kernel; do
 done
 [ -n "$enq" ] || { echo "FAIL batching: no enqueue point in available_filter_functions"; exit 1; }
 
-insmod "$ko" || exit 1
+"$(dirname "$0")/../kmod/load.sh" "$ko" || exit 1
 echo 0 >$T/tracing_on
 echo global >$T/trace_clock
 echo 65536 >$T/buffer_size_kb

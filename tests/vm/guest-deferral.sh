@@ -44,7 +44,7 @@ fi
 # --- module-driven frees ---
 settle
 q0=$(val $F queued_pages) f0=$(val $F freed_pages) d0=$(val $F drains)
-insmod "$ko" || { fail insmod "cannot load $ko"; exit 1; }
+"$here/../kmod/load.sh" "$ko" || { fail insmod "cannot load $ko"; exit 1; }
 echo "vmap_pmd iters=64" >$M/run || fail vmap_pmd "run failed"
 echo "pte_kernel iters=1000" >$M/run || fail pte_kernel "run failed"
 pt=0

@@ -92,9 +92,9 @@ field() { jq -r "$2" "$1" 2>/dev/null; }
 # check exit 3 with a reason that names --system-map; with the build's
 # System.map the layout comes from it, the bases are randomized, and check
 # gives the verdict probe gives for the plan. Then real frees: the test
-# module gets init_mm's address (System.map's, moved by the KASLR offset
-# _text shows), and check --system-map must pass the workload and flag
-# pte_bypass as on every other kernel.
+# module gets init_mm's address (tests/kmod/load.sh), and check
+# --system-map must pass the workload and flag pte_bypass as on every
+# other kernel.
 nk=0
 if grep -qx '# CONFIG_KALLSYMS_ALL is not set' "$kbuild/obj/.config"; then
 	if grep -q ' vmemmap_base$\| init_mm$' /proc/kallsyms; then
@@ -140,17 +140,7 @@ if grep -qx '# CONFIG_KALLSYMS_ALL is not set' "$kbuild/obj/.config"; then
 	nk=1
 fi
 
-# init_mm's address on this boot: System.map's plus the text's KASLR offset
-init_mm_addr() {
-	local now map_text mm
-	now=$(awk '$3 == "_text" { print $1; exit }' /proc/kallsyms)
-	map_text=$(awk '$3 == "_text" { print $1; exit }' "$map")
-	mm=$(awk '$3 == "init_mm" { print $1; exit }' "$map")
-	printf 'init_mm_addr=0x%x' $((0x$mm + 0x$now - 0x$map_text))
-}
-kargs=()
-[ $nk = 1 ] && kargs=("$(init_mm_addr)")
-insmod "$ko" "${kargs[@]}" || { fail setup "insmod $ko ${kargs[*]}: $(dmesg | tail -n 1)"; exit; }
+"$top/tests/kmod/load.sh" "$ko" || { fail setup "insmod $ko: $(dmesg | tail -n 1)"; exit; }
 
 if [ "$pud_iters" -gt 0 ] && grep -q '^vmap_pud_status=unsupported' $D/stats; then
 	skip "vmap_pud in the workload" "$(sed -n 's/^vmap_pud_reason=//p' $D/stats)"

@@ -41,7 +41,7 @@ setup_fail() {
 
 [ -x "$K" ] || setup_fail "no $K (make all first)"
 command -v jq >/dev/null || setup_fail "no jq"
-insmod "$ko" || setup_fail "insmod $ko failed"
+"$top/tests/kmod/load.sh" "$ko" || setup_fail "insmod $ko failed"
 for m in vmap_pmd pte_kernel; do
 	if grep -q "^${m}_status=unsupported" $D/stats; then
 		setup_fail "the module cannot run $m: $(sed -n "s/^${m}_reason=//p" $D/stats)"
