@@ -253,8 +253,12 @@ for entry in "${entries[@]}"; do
 	# unflushed free at all with the series, and on 7.x none but
 	# free_pagetable()'s.
 	log=$logs/workloads.log
+	# kallsyms without variables: the layout from the build's System.map
+	wmap=()
+	grep -qx '# CONFIG_KALLSYMS_ALL is not set' "$dir/obj/.config" &&
+		wmap=(--system-map "$dir/obj/System.map")
 	guest "$entry" workloads "$log" --hotplug "$entry" -- \
-		"$TOP_DIR/build/kptwatch" check --json -- "$VM_DIR/guest-workloads.sh" all
+		"$TOP_DIR/build/kptwatch" check --json "${wmap[@]}" -- "$VM_DIR/guest-workloads.sh" all
 	json=$(grep '^{"tool"' "$log" | tail -n1)
 	wl=$(jq -r '.counters as $c | "exit \(.exit_code) \(.verdict); tables walked \($c.table_walked) linked \($c.table_linked) freed \($c.table_freed); queued \($c.queued) freed_ok \($c.freed_ok) violation \($c.violation) range_violation \($c.range_violation) pending \(.pending.count); by point: \([$c | to_entries[] | select((.key | startswith("point.")) and .value > 0) | "\(.key[6:])=\(.value)"] | join(" "))"' <<<"$json" 2>/dev/null)
 	other=$(jq -r '[.violations[] | select(.point != "free_pagetable")] | length' <<<"$json" 2>/dev/null)
