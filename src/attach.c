@@ -441,8 +441,30 @@ int attach_plan(struct bpf_object *obj, struct plan *p, struct attach_state *st,
 	return st->nlinks;
 }
 
+/*
+ * The page-free programs go first. They judge, and a judge that outlives
+ * the other points judges frees whose history it missed: a table handed
+ * over after its enqueue point went is a bypass, a page flushed after the
+ * flush point went is unflushed, false violations for whatever the kernel
+ * frees during the teardown. Without the judge the rest only count; they
+ * go in the reverse of their attach order, the enqueue points early, so
+ * that few pages are queued with no one left to see them freed.
+ */
+static bool is_page_free(const struct bpf_program *pg)
+{
+	/* tp_btf and raw_tp: the only tracepoint programs are on mm_page_free */
+	return pg && (bpf_program__type(pg) == BPF_PROG_TYPE_RAW_TRACEPOINT ||
+		      bpf_program__expected_attach_type(pg) == BPF_TRACE_RAW_TP);
+}
+
 void attach_destroy(struct attach_state *st)
 {
+	for (int i = 0; i < st->nlinks; i++) {
+		if (is_page_free(st->progs[i])) {
+			bpf_link__destroy(st->links[i]);
+			st->links[i] = NULL;
+		}
+	}
 	while (st->nlinks > 0)
 		bpf_link__destroy(st->links[--st->nlinks]);
 }

@@ -54,6 +54,7 @@ int attach_nprogs(struct bpf_object *obj);
  * number of links made.
  */
 int attach_plan(struct bpf_object *obj, struct plan *p, struct attach_state *st, int verbose);
+/* Detach everything, the page-free programs (the judge) first. */
 void attach_destroy(struct attach_state *st);
 
 struct run_result;
