@@ -377,12 +377,20 @@ static void attach_nest(struct bpf_object *obj, struct plan_point *pt, const cha
 
 int attach_plan(struct bpf_object *obj, struct plan *p, struct attach_state *st, int verbose)
 {
+	/*
+	 * The link points come last. A table they learn while its enqueue
+	 * point is not attached yet is handed over unseen, and its free is
+	 * then a bypass: a false violation for every table the kernel links
+	 * and frees while the programs attach, which under churn is many
+	 * (attaching takes seconds under load). Tables linked before them
+	 * are found by the walk, or go unjudged.
+	 */
 	static const int order[] = {
-		PP_PAGE_FREE, PP_INVAL, PP_WORK_FUNC, PP_PTE_ALLOC_KERNEL, PP_PMD_ALLOC,
-		PP_PUD_ALLOC, PP_P4D_ALLOC, PP_ALLOC_LOW_PAGES, PP_ASYNC_FREE_DTOR,
+		PP_PAGE_FREE, PP_INVAL, PP_WORK_FUNC, PP_ASYNC_FREE_DTOR,
 		PP_ASYNC_FREE_LIST, PP_ASYNC_FREE_PAGES, PP_ASYNC_FREE, PP_ASYNC_FREE_BOOTMEM,
 		PP_PAGETABLE_FREE_KERNEL, PP_PMD_FREE_PTE_PAGE, PP_PUD_FREE_PMD_PAGE,
-		PP_FREE_PAGETABLE,
+		PP_FREE_PAGETABLE, PP_PTE_ALLOC_KERNEL, PP_PMD_ALLOC, PP_PUD_ALLOC,
+		PP_P4D_ALLOC, PP_ALLOC_LOW_PAGES,
 	};
 	char why[192];
 	int err = 0;
