@@ -377,12 +377,20 @@ static void attach_nest(struct bpf_object *obj, struct plan_point *pt, const cha
 
 int attach_plan(struct bpf_object *obj, struct plan *p, struct attach_state *st, int verbose)
 {
+	/*
+	 * The link points come last. A table they learn while its enqueue
+	 * point is not attached yet is handed over unseen, and its free is
+	 * then a bypass: a false violation for every table the kernel links
+	 * and frees while the programs attach, which under churn is many
+	 * (attaching takes seconds under load). Tables linked before them
+	 * are found by the walk, or go unjudged.
+	 */
 	static const int order[] = {
-		PP_PAGE_FREE, PP_INVAL, PP_WORK_FUNC, PP_PTE_ALLOC_KERNEL, PP_PMD_ALLOC,
-		PP_PUD_ALLOC, PP_P4D_ALLOC, PP_ALLOC_LOW_PAGES, PP_ASYNC_FREE_DTOR,
+		PP_PAGE_FREE, PP_INVAL, PP_WORK_FUNC, PP_ASYNC_FREE_DTOR,
 		PP_ASYNC_FREE_LIST, PP_ASYNC_FREE_PAGES, PP_ASYNC_FREE, PP_ASYNC_FREE_BOOTMEM,
 		PP_PAGETABLE_FREE_KERNEL, PP_PMD_FREE_PTE_PAGE, PP_PUD_FREE_PMD_PAGE,
-		PP_FREE_PAGETABLE,
+		PP_FREE_PAGETABLE, PP_PTE_ALLOC_KERNEL, PP_PMD_ALLOC, PP_PUD_ALLOC,
+		PP_P4D_ALLOC, PP_ALLOC_LOW_PAGES,
 	};
 	char why[192];
 	int err = 0;
@@ -441,8 +449,30 @@ int attach_plan(struct bpf_object *obj, struct plan *p, struct attach_state *st,
 	return st->nlinks;
 }
 
+/*
+ * The page-free programs go first. They judge, and a judge that outlives
+ * the other points judges frees whose history it missed: a table handed
+ * over after its enqueue point went is a bypass, a page flushed after the
+ * flush point went is unflushed, false violations for whatever the kernel
+ * frees during the teardown. Without the judge the rest only count; they
+ * go in the reverse of their attach order, the enqueue points early, so
+ * that few pages are queued with no one left to see them freed.
+ */
+static bool is_page_free(const struct bpf_program *pg)
+{
+	/* tp_btf and raw_tp: the only tracepoint programs are on mm_page_free */
+	return pg && (bpf_program__type(pg) == BPF_PROG_TYPE_RAW_TRACEPOINT ||
+		      bpf_program__expected_attach_type(pg) == BPF_TRACE_RAW_TP);
+}
+
 void attach_destroy(struct attach_state *st)
 {
+	for (int i = 0; i < st->nlinks; i++) {
+		if (is_page_free(st->progs[i])) {
+			bpf_link__destroy(st->links[i]);
+			st->links[i] = NULL;
+		}
+	}
 	while (st->nlinks > 0)
 		bpf_link__destroy(st->links[--st->nlinks]);
 }

@@ -49,11 +49,13 @@ int plan_demote(struct plan *p, const char *prog_name, int err);
 int attach_nprogs(struct bpf_object *obj);
 /*
  * Attach in an order that never leaves a queued page unjudged: the page
- * free, the flush and the drain before the enqueue and free points.
- * Points that fail are dropped from the plan with the reason; returns the
- * number of links made.
+ * free, the flush and the drain before the enqueue and free points, and
+ * the link points after them, so that no table is known before its
+ * hand-over can be seen. Points that fail are dropped from the plan with
+ * the reason; returns the number of links made.
  */
 int attach_plan(struct bpf_object *obj, struct plan *p, struct attach_state *st, int verbose);
+/* Detach everything, the page-free programs (the judge) first. */
 void attach_destroy(struct attach_state *st);
 
 struct run_result;

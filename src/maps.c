@@ -98,7 +98,9 @@ int read_pending(int fd, __u64 now, __u64 max_age, struct run_result *rr)
 			continue;	/* drained while we walked */
 		if (err)
 			return err;
-		__u64 age = now > p.q_ts ? now - p.q_ts : 0;
+		if (p.q_ts > now)
+			continue;	/* queued after the end, while detaching */
+		__u64 age = now - p.q_ts;
 
 		rr->pending++;
 		if (age > rr->pending_oldest_ns)

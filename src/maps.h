@@ -12,7 +12,12 @@
  */
 int read_counters(int fd, __u64 *counters);
 int read_hists(int fd, struct kpt_hist *hists);
-/* Count pages still pending at now (CLOCK_MONOTONIC ns) and their ages. */
+/*
+ * Count pages still pending at now (CLOCK_MONOTONIC ns, the end of the
+ * watch) and their ages. A page queued after now is not counted: the
+ * teardown detaches the page-free programs first, so nothing could have
+ * seen it freed.
+ */
 int read_pending(int fd, __u64 now, __u64 max_age, struct run_result *rr);
 /*
  * A stack's addresses; returns how many: 0 when the BPF side had no id

@@ -224,6 +224,7 @@ int run_loop(struct run *r)
 		/* interrupted: pass the signal on and collect the command */
 		cmd_stop(child, run_exiting ? run_exiting : SIGTERM, 5000, rr);
 	}
+	r->end = now_ns();
 	return 0;
 }
 
@@ -232,9 +233,9 @@ void run_collect(struct run *r)
 	struct run_result *rr = r->rr;
 
 	ring_buffer__consume(r->rb);
-	rr->elapsed_ns = now_ns() - r->start;
+	rr->elapsed_ns = r->end - r->start;
 	read_results(r);
-	read_failed(rr, "pending pages", read_pending(r->maps.pending, now_ns(),
+	read_failed(rr, "pending pages", read_pending(r->maps.pending, r->end,
 						     r->env->max_pending_age_ns, rr));
 }
 

@@ -39,6 +39,12 @@ struct run {
 	__u64 prev_t;
 	int nival;				/* intervals printed */
 	__u64 start;
+	/*
+	 * The end of the watch: run_loop's return. The judge is detached
+	 * right after, so what is pending is pending as of then, and its
+	 * age is counted to then, not to a teardown that can take seconds.
+	 */
+	__u64 end;
 	FILE *junit;			/* check --junit, opened up front */
 	struct om_out om[OM_DIALECTS];	/* --openmetrics, --prom: path NULL if not */
 	bool cmd_stdout_to_stderr;	/* a document goes to stdout */

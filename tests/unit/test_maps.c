@@ -75,6 +75,15 @@ static void test_pending(void)
 	      (unsigned long long)rr->pending_oldest_ns);
 	CHECK(rr->pending_over_age == 200, "over 100ms: %llu", (unsigned long long)rr->pending_over_age);
 	CHECK(!read_pending(fd, now, 0, rr) && rr->pending_over_age == 0, "no limit, none over");
+	/* queued after the end (during the teardown): not pending at the end */
+	for (__u64 pfn = 301; pfn <= 310; pfn++) {
+		struct kpt_pending p = { .q_ts = now + pfn, .point = 5 };
+
+		CHECK(!bpf_map_update_elem(fd, &pfn, &p, 0), "update %llu", (unsigned long long)pfn);
+	}
+	CHECK(!read_pending(fd, now, 100000000, rr) && rr->pending == 300 &&
+	      rr->pending_over_age == 200, "after the end: %llu pending, %llu over age",
+	      (unsigned long long)rr->pending, (unsigned long long)rr->pending_over_age);
 	close(fd);
 	free(rr);
 }

@@ -41,7 +41,9 @@
 #
 # Environment: KPTWATCH_MUTANT_ENTRY (6.12-patched), KPTWATCH_MUTANT_LOGS
 # (logs, default $KPTWATCH_CACHE/mutant-logs/DATE), KPTWATCH_MUTANT_RUNS
-# (guest runs per kernel, each must pass; 1), KPT_PMD_ITERS (32),
+# (guest runs per kernel, each must pass; 1), KPTWATCH_MUTANT_KPROBES (1:
+# every check runs with --kprobes, the fallback, and every point must be
+# attached by kprobe; the verdicts asked are the same), KPT_PMD_ITERS (32),
 # KPT_PTE_ITERS (200), KPT_DRAIN_MS (3000).
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -49,6 +51,7 @@ set -uo pipefail
 entry=${KPTWATCH_MUTANT_ENTRY:-6.12-patched}
 logs=${KPTWATCH_MUTANT_LOGS:-$KPTWATCH_CACHE/mutant-logs/$(date +%Y%m%d-%H%M%S)}
 runs=${KPTWATCH_MUTANT_RUNS:-1}
+kprobes=${KPTWATCH_MUTANT_KPROBES:-0}
 pmd_iters=${KPT_PMD_ITERS:-32}
 pte_iters=${KPT_PTE_ITERS:-200}
 drain_ms=${KPT_DRAIN_MS:-3000}
@@ -129,6 +132,11 @@ judge() {
 		return
 	fi
 	want=$(count "$5") queued=$(count "$6") freed=$(count "$7")
+	# the fallback was asked for: fentry anywhere would prove nothing about it
+	if [ "$kprobes" = 1 ] && [ "${r[methods]:-}" != kprobe ]; then
+		echo "KPTWATCH_MUTANT_KPROBES=1 but the points were attached by ${r[methods]:-?}"
+		return
+	fi
 	[ "${r[exit]:-}" = "$exit" ] || { echo "kptwatch exit ${r[exit]:-?}, wanted $exit (${r[reasons]:-})"; return; }
 	case $kind in
 	violation | range_violation)
@@ -165,7 +173,8 @@ figures() {
 		"(${r[kinds_points]:-none}), queued ${r[queued]:-?}, freed_ok ${r[freed_ok]:-?}," \
 		"pending ${r[pending]:-?} (${r[pending_over_age]:-?} over age), inval ${r[inval_begin]:-?};" \
 		"workload: vmap_pmd ${r[vmap_pmd_pt_watched]:-?} tables (${r[vmap_pmd_pt_freed]:-?} reached" \
-		"the allocator), pte_kernel ${r[pte_kernel_pt_watched]:-?} (${r[pte_kernel_pt_freed]:-?})"
+		"the allocator), pte_kernel ${r[pte_kernel_pt_watched]:-?} (${r[pte_kernel_pt_freed]:-?});" \
+		"attached by ${r[methods]:-?}"
 }
 
 # check_kernel NAME DIR EXIT KIND POINT COUNT QUEUED FREED_OK INVAL CHECK_ARGS
@@ -174,6 +183,7 @@ check_kernel() {
 	local name=$1 dir=$2 log ko rc why i line k
 	local -a args run_args
 	read -ra args <<<"${10}"
+	[ "$kprobes" = 1 ] && args=(--kprobes "${args[@]}")
 	read -ra run_args <<<"${11}"
 	log=$logs/$name
 	if ! ko=$("$TOP_DIR/tests/kmod/build.sh" "$dir" 2>"$log.kmod.log"); then
@@ -211,7 +221,9 @@ check_kernel() {
 }
 
 t_all=$(date +%s)
-echo "# mutants on $entry, logs in $logs"
+how=
+[ "$kprobes" = 1 ] && how=", every check with --kprobes"
+echo "# mutants on $entry$how, logs in $logs"
 
 # the base: the series as it is
 if base=$("$VM_DIR/build-kernel.sh" "$entry" 2>"$logs/base.build.log"); then

@@ -78,6 +78,8 @@ jq -r '
 	kv("map_full"; .counters.map_full),
 	kv("rb_drop"; .counters.rb_drop),
 	kv("command"; .command_run.status),
+	kv("methods"; [.plan.points[] | select(.method != "missing" and .role != "page free")
+		| .method] | unique | join(",")),
 	kv("kept"; (.violations | length)),
 	kv("kinds_points"; [.violations[] | "\(.event)@\(.point)"] | unique | join(",")),
 	kv("reasons"; [.reasons[] | "\(.kind): \(.text)"] | join(" | ")),
