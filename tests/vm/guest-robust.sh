@@ -89,7 +89,7 @@ fi
 for t in jq bpftool perl readelf; do
 	command -v $t >/dev/null || { fail setup "no $t"; exit; }
 done
-insmod "$ko" || { fail setup "insmod $ko"; exit; }
+"$top/tests/kmod/load.sh" "$ko" || { fail setup "insmod $ko"; exit; }
 for m in vmap_pmd pte_kernel pte_bypass; do
 	if grep -q "^${m}_status=unsupported" $D/stats; then
 		fail setup "the module cannot run $m: $(sed -n "s/^${m}_reason=//p" $D/stats)"
