@@ -452,8 +452,13 @@ static __always_inline int kpt_rule_enqueue(__u64 now, __u64 task_key,
 		return 0;
 	}
 	if (err) {
-		/* Untracked page: the verdict can no longer be complete. */
+		/*
+		 * Untracked page: the verdict can no longer be complete. It
+		 * was handed over, so its free must not read as a known table
+		 * that bypassed the deferral: forget the table too.
+		 */
 		kpt_count(KPT_C_MAP_FULL);
+		bpf_map_delete_elem(&tables, &pfn);
 		return err;
 	}
 

@@ -470,6 +470,30 @@ static int map_full(struct tb *t)
 	return 0;
 }
 
+/*
+ * A known table whose hand-over found the pending map full was handed
+ * over all the same: its free is untracked (map_full makes the verdict
+ * incomplete), not a free that bypassed the deferral.
+ */
+static int map_full_known_table(struct tb *t)
+{
+	__u64 pfn;
+
+	L(t, 500, 5, 1);
+	for (pfn = 1; pfn <= 5; pfn++)
+		Q(t, 0, 1000 + pfn, pfn, 0, KPT_PT_ASYNC_FREE_DTOR, NOVA);
+	IB(t, 1, 1500, A, ALL);
+	IE(t, 1, 1600, A);
+	F(t, 0, 2000, FREER, 5, 0);
+	F(t, 0, 2000, FREER, 1, 0);
+	WANT_COUNTERS(t, { KPT_C_TABLE_LINKED, 1 }, { KPT_C_QUEUED, 4 }, { KPT_C_MAP_FULL, 1 },
+		      { KPT_C_INVAL_BEGIN, 1 }, { KPT_C_INVAL_END, 1 }, { KPT_C_FREED_OK, 1 },
+		      { PT(KPT_PT_ASYNC_FREE_DTOR), 5 });
+	tb_events(t);
+	EXPECT_EQ(t, t->nev, 0);
+	return 0;
+}
+
 /* Pages still pending at the end stay in the map with what q(P) saw. */
 static int pending_at_end(struct tb *t)
 {
@@ -1373,6 +1397,7 @@ const struct tb_case tb_rule_cases[] = {
 	CASE(order_block),
 	CASE(never_enqueued_ignored),
 	CASE(map_full, .pending_max = 4),
+	CASE(map_full_known_table, .pending_max = 4),
 	CASE(pending_at_end),
 	CASE(requeue_stale_flush),
 	CASE(unlink_window),
