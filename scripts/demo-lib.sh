@@ -18,32 +18,16 @@ fmt_dur() {
 }
 
 # cache_key ENTRY SRC_DIR [PATCH...]: the KEY tests/vm/build-kernel.sh gives
-# ENTRY's build directory (the same inputs, in the same order). Used only to
-# tell "cached" from "to build" before building; build-kernel.sh decides.
-cache_key() {
-	local entry=$1 src=$2 rest patched=0 f
+# ENTRY's build directory, from the same functions (tests/vm/lib.sh), in a
+# subshell that keeps their variables. Used only to tell "cached" from "to
+# build" before building; build-kernel.sh decides.
+cache_key() (
+	entry=$1 src=$2
 	shift 2
-	local frags=("$TOP/tests/vm/config/base.config") patches=()
-	rest=${entry#*-}
-	[ "$rest" = "$entry" ] && rest=
-	case "-$rest" in *-debug*) frags+=("$TOP/tests/vm/config/debug.config") ;; esac
-	case "-$rest" in *-kaslr*) frags+=("$TOP/tests/vm/config/kaslr.config") ;; esac
-	case "-$rest" in *-nokallsyms*) frags+=("$TOP/tests/vm/config/nokallsyms.config") ;; esac
-	case "-$rest" in *-patched*) patched=1 ;; esac
-	if [ $patched = 1 ]; then
-		for f in "$TOP/patches/linux-${entry%%-*}"/*.patch; do
-			[ -e "$f" ] && patches+=("$f")
-		done
-	fi
-	patches+=("$@")
-	{
-		cat "$src/.debian-version"
-		for f in "${frags[@]}" "${patches[@]}"; do
-			sha256sum <"$f"
-		done
-		gcc --version | head -n1
-	} | sha256sum | cut -c1-12
-}
+	. "$TOP/tests/vm/lib.sh"
+	entry_inputs "$entry"
+	cache_key "$src" "${fragments[@]}" "${patches[@]}" "$@"
+)
 
 # cached_dir ENTRY [PATCH...]: print the build directory if ENTRY (with
 # PATCH on top: a mutant) is built and cached, else fail. Needs the source

@@ -87,24 +87,28 @@ out=$(scripts/demo.sh --dry-run --no-deps --bug "$tmp/mut/seeded.patch"); rc=$?
 [ $rc = 0 ] && has "$out" "buggy kernel 6.12-patched + $tmp/mut/seeded.patch: not cached: build, about 20 min 33 s (the last 6.12-patched build)" &&
 	ok "dry run: a mutant patch on top of the entry, estimated from its base" || nok "dry run mutant" "rc=$rc" "$out"
 
-# the key is build-kernel.sh's: check it on the real cache's built entries
-real=${XDG_CACHE_HOME:-$HOME/.cache}/kptwatch
-checked=0
-for d in "$real"/build/*/; do
-	d=${d%/}
-	[ -f "$d/.built" ] || continue
-	b=${d##*/}
-	e=${b%-*}
-	case "$e" in *+*) continue ;; esac
-	s=$(ls -d "$real/src/linux-source-${e%%-*}-"*/.extracted 2>/dev/null | sort -V | tail -n1)
-	[ -n "$s" ] || continue
-	k=$(cache_key "$e" "${s%/.extracted}")
-	checked=$((checked + 1))
-	[ "$e-$k" = "$b" ] && ok "cache_key $e = build-kernel.sh's ($b)" ||
-		nok "cache_key $e" "computed $e-$k, the cache has $b (patches or sources changed since?)"
-	[ $checked -ge 3 ] && break
-done
-[ $checked -gt 0 ] || skip "cache_key against build-kernel.sh" "no built entry in $real"
+# the key is build-kernel.sh's: both take an entry's inputs from
+# entry_inputs (tests/vm/lib.sh). What it gives each kind of entry, and
+# the key over exactly those files. (This compared with the real cache
+# before, which failed whenever the cache kept a build of older patches.)
+inputs() (
+	. tests/vm/lib.sh
+	entry_inputs "$1" || exit
+	echo "${fragments[*]##*/} | ${#patches[@]}"
+)
+np=$(ls patches/linux-6.12/*.patch | wc -l)
+[ "$(inputs 6.12)" = "base.config | 0" ] && [ "$(inputs 6.12-patched)" = "base.config | $np" ] &&
+	[ "$(inputs 6.12-patched-nokallsyms)" = "base.config nokallsyms.config | $np" ] &&
+	[ "$(inputs 7.3-debug)" = "base.config debug.config | 0" ] &&
+	[ "$(inputs 6.12-patched-debug-kaslr 2>/dev/null)" = "base.config debug.config kaslr.config | $np" ] &&
+	! inputs 6.12-debug-nokallsyms >/dev/null 2>&1 && ! inputs 6.12-frob >/dev/null 2>&1 &&
+	ok "entry_inputs: fragments and patches per entry; a bad entry refused" ||
+	nok "entry_inputs" "$(inputs 6.12-patched-nokallsyms)"
+want=$( . tests/vm/lib.sh; cache_key "$src" tests/vm/config/base.config tests/vm/config/nokallsyms.config patches/linux-6.12/*.patch)
+[ "$(cache_key 6.12-patched-nokallsyms "$src")" = "$want" ] &&
+	[ "$(cache_key 6.12-patched-nokallsyms "$src")" != "$(cache_key 6.12-patched "$src")" ] &&
+	ok "cache_key 6.12-patched-nokallsyms: over its fragments and the series, in order" ||
+	nok "cache_key nokallsyms" "$(cache_key 6.12-patched-nokallsyms "$src") != $want"
 
 # --- progress ---
 log=$tmp/build.log

@@ -43,55 +43,12 @@ done
 [ $# -eq 1 ] || die "usage: build-kernel.sh [--patch FILE]... ENTRY"
 entry=$1
 
-series=${entry%%-*}
-rest=${entry#"$series"}
-patched=0
-debug=0
-kaslr=0
-nokallsyms=0
-case "$rest" in
-*-kaslr) kaslr=1 rest=${rest%-kaslr} ;;
-*-nokallsyms) nokallsyms=1 rest=${rest%-nokallsyms} ;;
-esac
-case "$rest" in
-"") ;;
--patched) patched=1 ;;
--debug) debug=1 ;;
--patched-debug) patched=1 debug=1 ;;
-*) die "unknown matrix entry '$entry' (SERIES[-patched][-debug][-kaslr|-nokallsyms])" ;;
-esac
-# debug.config's PROVE_LOCKING selects LOCKDEP, which selects KALLSYMS_ALL
-[ $debug = 1 ] && [ $nokallsyms = 1 ] &&
-	die "$entry: -nokallsyms does not go with -debug (LOCKDEP selects KALLSYMS_ALL)"
-src_pkg "$series" >/dev/null
-
-patches=()
-if [ $patched = 1 ]; then
-	shopt -s nullglob
-	patches=("$TOP_DIR"/patches/linux-"$series"/*.patch)
-	shopt -u nullglob
-	[ ${#patches[@]} -gt 0 ] || die "$entry: patches/linux-$series/ holds no series yet"
-fi
+entry_inputs "$entry"
 base_patches=("${patches[@]}")
 patches+=("${extra[@]}")
 
-fragments=("$VM_DIR/config/base.config")
-[ $debug = 1 ] && fragments+=("$VM_DIR/config/debug.config")
-[ $kaslr = 1 ] && fragments+=("$VM_DIR/config/kaslr.config")
-[ $nokallsyms = 1 ] && fragments+=("$VM_DIR/config/nokallsyms.config")
-
 src=$("$VM_DIR/fetch-source.sh" "$series")
-# cache_key PATCH...: the key of this entry's fragments with these patches
-cache_key() {
-	{
-		cat "$src/.debian-version"
-		for f in "${fragments[@]}" "$@"; do
-			sha256sum <"$f"
-		done
-		gcc --version | head -n1
-	} | sha256sum | cut -c1-12
-}
-key=$(cache_key "${patches[@]}")
+key=$(cache_key "$src" "${fragments[@]}" "${patches[@]}")
 
 name=$entry
 [ ${#extra[@]} -gt 0 ] && name=$entry+mut
@@ -130,7 +87,7 @@ rm -rf "$dir/src" "$dir/obj"
 # --- a mutant from a copy of its cached base ---
 base_dir=
 if [ ${#extra[@]} -gt 0 ] && [ "${KPTWATCH_FULL_BUILD:-0}" != 1 ]; then
-	base_dir=$KPTWATCH_CACHE/build/$entry-$(cache_key "${base_patches[@]}")
+	base_dir=$KPTWATCH_CACHE/build/$entry-$(cache_key "$src" "${fragments[@]}" "${base_patches[@]}")
 	[ -f "$base_dir/.built" ] || {
 		log "$entry: $base_dir is not built: full build"
 		base_dir=
