@@ -36,7 +36,7 @@ static __always_inline __s32 kpt_stack(void *ctx)
 /* The hand-over's stack, unless the run does not report it. */
 static __always_inline __s32 kpt_q_stack(void *ctx)
 {
-	return capture_q_stack ? kpt_capture_stack(ctx) : KPT_STACK_NONE;
+	return capture_q_stack ? kpt_capture_q_stack(ctx) : KPT_STACK_NONE;
 }
 
 /*
@@ -319,10 +319,10 @@ int BPF_KRETPROBE(kretprobe_inval)
 
 /*
  * Link points: where a kernel page table is installed after the walk.
- * Entry records where the new entry will be (per task), exit reads it
- * once the function has populated it. Both flavours (fentry/fexit and
- * kprobe/kretprobe) run the same two halves, as the kprobe one has no
- * arguments at return.
+ * The new entry is read once the function has populated it. fexit sees
+ * the arguments and the return value together, so the fentry flavour is
+ * one program; a kretprobe has no arguments, so the kprobe flavour keeps
+ * them per task from its entry half. Both run link_learn().
  */
 enum kpt_link_kind {
 	KPT_LK_PTE = 1,		/* __pte_alloc_kernel(pmd): a PTE table */
@@ -347,19 +347,18 @@ struct {
 
 #define KPT_LOW_MAX	64	/* tables learned per alloc_low_pages() */
 
-static __always_inline void link_enter(__u64 kind, __u64 arg, __u64 addr)
+/* What a link call installs, false for a user mm's table. */
+static __always_inline bool link_arg(__u64 kind, __u64 arg, __u64 addr,
+				     struct kpt_link_arg *a)
 {
-	struct kpt_link_arg a = { .kind = kind, .arg = arg };
-	__u64 task = kpt_task();
-
-	if (kind != KPT_LK_PTE && kind != KPT_LK_LOW)
-		a.addr = addr;
-
+	a->kind = kind;
+	a->arg = arg;
+	a->addr = 0;
+	if (kind == KPT_LK_PTE || kind == KPT_LK_LOW)
+		return true;
 	/* init_mm's tables only: the kernel half of the address space */
-	if (kind != KPT_LK_PTE && kind != KPT_LK_LOW && !(addr >> 63))
-		return;
-	if (bpf_map_update_elem(&link_args, &task, &a, BPF_ANY))
-		kpt_count(KPT_C_MAP_FULL);
+	a->addr = addr;
+	return addr >> 63;
 }
 
 struct kpt_low_walk {
@@ -375,18 +374,12 @@ static long link_low_step(__u32 i, void *data)
 	return 0;
 }
 
-static __always_inline void link_exit(long ret)
+static __always_inline void link_learn(const struct kpt_link_arg *a, long ret)
 {
-	struct kpt_link_arg *ap, a;
 	struct kpt_low_walk lw;
-	__u64 task = kpt_task(), e = 0, pfn, base, va;
+	__u64 e = 0, pfn, base, va;
 
-	ap = bpf_map_lookup_elem(&link_args, &task);
-	if (!ap)
-		return;		/* a user mm, or the entry was not seen */
-	a = *ap;
-	bpf_map_delete_elem(&link_args, &task);
-	if (a.kind == KPT_LK_LOW) {
+	if (a->kind == KPT_LK_LOW) {
 		base = kpt_page_offset();
 		if (!ret || !base || (__u64)ret < base) {
 			if (ret)
@@ -395,40 +388,61 @@ static __always_inline void link_exit(long ret)
 		}
 		lw.now = bpf_ktime_get_ns();
 		lw.pfn = ((__u64)ret - base) >> KPT_PAGE_SHIFT;
-		bpf_loop(a.arg < KPT_LOW_MAX ? a.arg : KPT_LOW_MAX, link_low_step, &lw, 0);
-		if (a.arg > KPT_LOW_MAX)
+		bpf_loop(a->arg < KPT_LOW_MAX ? a->arg : KPT_LOW_MAX, link_low_step, &lw, 0);
+		if (a->arg > KPT_LOW_MAX)
 			kpt_count(KPT_C_WALK_TRUNC);
 		return;
 	}
 	if (ret)
 		return;		/* -ENOMEM: nothing was installed */
-	if (bpf_probe_read_kernel(&e, sizeof(e), (void *)a.arg)) {
+	if (bpf_probe_read_kernel(&e, sizeof(e), (void *)a->arg)) {
 		kpt_count(KPT_C_WALK_TRUNC);
 		return;
 	}
 	/* Another CPU may have won the race: its table is the one linked. */
-	pfn = kpt_entry_table(e, a.kind <= KPT_LK_PMD);
+	pfn = kpt_entry_table(e, a->kind <= KPT_LK_PMD);
 	/* the kinds are numbered as the levels of the tables they link */
-	if (pfn == KPT_PFN_INVALID || a.kind > KPT_LK_P4D)
+	if (pfn == KPT_PFN_INVALID || a->kind > KPT_LK_P4D)
 		return;
-	va = a.kind == KPT_LK_PTE ? kpt_link_va(kpt_page_offset(), a.arg, KPT_LVL_PTE) : a.addr;
-	kpt_rule_learn(bpf_ktime_get_ns(), pfn, a.kind, KPT_TS_LINK, va);
+	va = a->kind == KPT_LK_PTE ? kpt_link_va(kpt_page_offset(), a->arg, KPT_LVL_PTE) :
+				     a->addr;
+	kpt_rule_learn(bpf_ktime_get_ns(), pfn, a->kind, KPT_TS_LINK, va);
+}
+
+static __always_inline void link_enter(__u64 kind, __u64 arg, __u64 addr)
+{
+	struct kpt_link_arg a;
+	__u64 task = kpt_task();
+
+	if (link_arg(kind, arg, addr, &a) &&
+	    bpf_map_update_elem(&link_args, &task, &a, BPF_ANY))
+		kpt_count(KPT_C_MAP_FULL);
+}
+
+static __always_inline void link_exit(long ret)
+{
+	struct kpt_link_arg *ap, a;
+	__u64 task = kpt_task();
+
+	ap = bpf_map_lookup_elem(&link_args, &task);
+	if (!ap)
+		return;		/* a user mm, or the entry was not seen */
+	a = *ap;
+	bpf_map_delete_elem(&link_args, &task);
+	link_learn(&a, ret);
 }
 
 #define KPT_LINK_POINT(name, func, kind, argn)				\
-SEC("fentry/" #func)							\
-int fentry_##name(__u64 *ctx)						\
-{									\
-	link_enter(kind, kpt_arg(ctx, argn), kpt_arg(ctx, 2));		\
-	return 0;							\
-}									\
 SEC("fexit/" #func)							\
 int fexit_##name(__u64 *ctx)						\
 {									\
+	struct kpt_link_arg a;						\
 	__u64 ret = 0;							\
 									\
+	if (!link_arg(kind, kpt_arg(ctx, argn), kpt_arg(ctx, 2), &a))	\
+		return 0;						\
 	bpf_get_func_ret(ctx, &ret);					\
-	link_exit((long)ret);						\
+	link_learn(&a, (long)ret);					\
 	return 0;							\
 }									\
 SEC("kprobe")								\

@@ -345,11 +345,15 @@ static int attach_kprobe(struct bpf_object *obj, struct plan_point *pt, struct a
 static int attach_fentry(struct bpf_object *obj, const struct plan_point *pt,
 			 struct attach_state *st)
 {
+	struct bpf_program *ent = prog(obj, "fentry", pt->prog);
 	int err;
 
 	if (pt->paired && (err = attach_prog(st, prog(obj, "fexit", pt->prog))))
 		return err;
-	if ((err = attach_prog(st, prog(obj, "fentry", pt->prog)))) {
+	/* a link point is one fexit: it reads the arguments at return */
+	if (pt->paired && !ent)
+		return 0;
+	if ((err = attach_prog(st, ent))) {
 		/* no half-attached pair: drop the fexit just made */
 		if (pt->paired)
 			bpf_link__destroy(st->links[--st->nlinks]);
