@@ -126,6 +126,13 @@ struct {
 	__uint(value_size, KPT_STACK_DEPTH * sizeof(__u64));
 } stacks SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__uint(value_size, KPT_Q_STACK_DEPTH * sizeof(__u64));
+} q_stacks SEC(".maps");
+
 /* An invalidation that has begun on a task and not yet returned. */
 struct kpt_inval_task {
 	__u64 seq;
@@ -277,6 +284,18 @@ static __always_inline __s32 kpt_capture_stack(void *ctx)
 	if (id < 0)
 		kpt_count(KPT_C_STACK_FAIL);
 	return (__s32)id;
+}
+
+/* The hand-over's short stack (q_stacks), its id tagged KPT_STACK_Q. */
+static __always_inline __s32 kpt_capture_q_stack(void *ctx)
+{
+	long id = bpf_get_stackid(ctx, &q_stacks, 0);
+
+	if (id < 0) {
+		kpt_count(KPT_C_STACK_FAIL);
+		return (__s32)id;
+	}
+	return (__s32)(id | KPT_STACK_Q);
 }
 
 /* The word of the watched bitmap that holds pfn's bit, NULL: beyond it. */

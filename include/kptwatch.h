@@ -10,6 +10,13 @@
 
 #define KPT_COMM_LEN		16
 #define KPT_STACK_DEPTH		32
+/*
+ * A hand-over's stack is taken on every deferred page, so it is kept
+ * short: the unwind stops at the map's depth, and that is most of the
+ * cost. Its ids carry KPT_STACK_Q to say which map they index.
+ */
+#define KPT_Q_STACK_DEPTH	8
+#define KPT_STACK_Q		(1 << 30)
 #define KPT_DEFAULT_PENDING	65536
 /*
  * The watched bitmap (bpf/rule.bpf.h), in u64 words: the object's size,

@@ -157,6 +157,7 @@ static struct run_maps run_maps(struct kptwatch_bpf *skel)
 		.counters = bpf_map__fd(skel->maps.counters),
 		.hists = bpf_map__fd(skel->maps.hists),
 		.stacks = bpf_map__fd(skel->maps.stacks),
+		.q_stacks = bpf_map__fd(skel->maps.q_stacks),
 	};
 }
 

@@ -29,6 +29,14 @@ void run_signals(void)
 	signal(SIGTERM, sig_handler);
 }
 
+/* A stack id from either map: hand-overs tag theirs with KPT_STACK_Q. */
+static int read_stack_any(const struct run_maps *m, __s32 id, __u64 *ips)
+{
+	if (id >= 0 && (id & KPT_STACK_Q))
+		return read_stack(m->q_stacks, id & ~KPT_STACK_Q, ips);
+	return read_stack(m->stacks, id, ips);
+}
+
 static int handle_event(void *ctx, void *data, size_t size)
 {
 	struct run *r = ctx;
@@ -43,8 +51,8 @@ static int handle_event(void *ctx, void *data, size_t size)
 	viol = e->type == KPT_EV_VIOLATION || e->type == KPT_EV_RANGE_VIOLATION;
 	/* a violation's report has both stacks: who freed P, who handed it over */
 	if (viol) {
-		nips = read_failed(rr, "stack", read_stack(r->maps.stacks, e->stack_id, ips));
-		nq = read_failed(rr, "stack", read_stack(r->maps.stacks, e->q_stack_id, q_ips));
+		nips = read_failed(rr, "stack", read_stack_any(&r->maps, e->stack_id, ips));
+		nq = read_failed(rr, "stack", read_stack_any(&r->maps, e->q_stack_id, q_ips));
 	}
 	nips = nips < 0 ? 0 : nips;
 	nq = nq < 0 ? 0 : nq;

@@ -24,6 +24,7 @@ struct run_maps {
 	int counters;
 	int hists;
 	int stacks;
+	int q_stacks;	/* hand-overs' short stacks (KPT_STACK_Q ids) */
 };
 
 struct run {

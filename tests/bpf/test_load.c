@@ -72,6 +72,8 @@ static int check_names(struct kptwatch_bpf *s, char *why, size_t len)
 		{ s->maps.events, BPF_MAP_TYPE_RINGBUF, 1 << 20, 0 },
 		{ s->maps.stacks, BPF_MAP_TYPE_STACK_TRACE, 0,
 		  KPT_STACK_DEPTH * sizeof(__u64) },
+		{ s->maps.q_stacks, BPF_MAP_TYPE_STACK_TRACE, 0,
+		  KPT_Q_STACK_DEPTH * sizeof(__u64) },
 	};
 	size_t i;
 
