@@ -11,17 +11,62 @@
 #include <zlib.h>
 #include "ksyms.h"
 
+/*
+ * By address, then by where the name lies in the listing: symbols at one
+ * address (aliases) keep the listing's order, as ksyms_search() counts on.
+ */
 static int cmp_addr(const void *a, const void *b)
 {
 	const struct ksym *x = a, *y = b;
 
-	return x->addr < y->addr ? -1 : x->addr > y->addr;
+	if (x->addr != y->addr)
+		return x->addr < y->addr ? -1 : 1;
+	return x->name < y->name ? -1 : x->name > y->name;
+}
+
+static void sift_down(struct ksym *s, size_t i, size_t n)
+{
+	for (size_t c; (c = 2 * i + 1) < n; i = c) {
+		struct ksym t;
+
+		if (c + 1 < n && cmp_addr(&s[c], &s[c + 1]) < 0)
+			c++;
+		if (cmp_addr(&s[i], &s[c]) >= 0)
+			return;
+		t = s[i];
+		s[i] = s[c];
+		s[c] = t;
+	}
+}
+
+/*
+ * Sort by address in place. kallsyms is nearly sorted already (vmlinux in
+ * address order, then modules and BPF); glibc's qsort() would copy the
+ * whole array to merge-sort it, a peak as big as the symbols themselves.
+ */
+static void sort_syms(struct ksym *s, size_t n)
+{
+	size_t i;
+
+	for (i = 1; i < n && cmp_addr(&s[i - 1], &s[i]) <= 0; i++)
+		;
+	if (i >= n)
+		return;
+	for (i = n / 2; i-- > 0;)
+		sift_down(s, i, n);
+	for (i = n; i-- > 1;) {
+		struct ksym t = s[0];
+
+		s[0] = s[i];
+		s[i] = t;
+		sift_down(s, 0, i);
+	}
 }
 
 /* Sort, and find vmlinux's text ranges. */
 static void finish(struct ksyms *ks)
 {
-	qsort(ks->syms, ks->n, sizeof(*ks->syms), cmp_addr);
+	sort_syms(ks->syms, ks->n);
 	ks->stext = ks->etext = ks->sinittext = ks->einittext = 0;
 	for (size_t i = 0; i < ks->n; i++) {
 		const struct ksym *k = &ks->syms[i];
@@ -39,14 +84,18 @@ static void finish(struct ksyms *ks)
 	}
 }
 
-struct ksyms *ksyms_parse(const char *listing)
+/* Parse text, which the result owns from now on (freed on error too). */
+static struct ksyms *parse_owned(char *text)
 {
 	struct ksyms *ks = calloc(1, sizeof(*ks));
 	size_t cap = 0;
 	char *line, *next;
 
-	if (!ks || !(ks->text = strdup(listing)))
+	if (!ks) {
+		free(text);
 		goto err;
+	}
+	ks->text = text;
 	for (line = ks->text; line && *line; line = next) {
 		char *end, *name, *mod, type;
 		__u64 addr;
@@ -87,6 +136,13 @@ struct ksyms *ksyms_parse(const char *listing)
 		ks->syms[ks->n++] = (struct ksym){ .addr = addr, .name = name, .mod = mod,
 						   .type = type };
 	}
+	/* the array doubled as it grew: give back the unused tail */
+	if (ks->n && ks->n < cap) {
+		struct ksym *s = realloc(ks->syms, ks->n * sizeof(*s));
+
+		if (s)
+			ks->syms = s;
+	}
 	finish(ks);
 	return ks;
 err:
@@ -95,17 +151,60 @@ err:
 	return NULL;
 }
 
-struct ksyms *ksyms_load(const char *path)
+struct ksyms *ksyms_parse(const char *listing)
+{
+	char *text = strdup(listing);
+
+	if (!text) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return parse_owned(text);
+}
+
+/* The "[bpf]" lines of f: a few, where the whole listing is megabytes. */
+static char *read_bpf_lines(gzFile f)
+{
+	char *buf = calloc(1, 1), line[512];
+	size_t len = 0;
+
+	while (buf && gzgets(f, line, sizeof(line))) {
+		size_t l = strlen(line);
+		char *b;
+
+		if (!strstr(line, "\t[bpf]"))
+			continue;
+		b = realloc(buf, len + l + 1);
+		if (!b) {
+			free(buf);
+			buf = NULL;
+			break;
+		}
+		buf = b;
+		memcpy(buf + len, line, l + 1);
+		len += l;
+	}
+	if (!buf)
+		errno = ENOMEM;
+	return buf;
+}
+
+/* A listing from a file, plain or gzip, as one string; NULL with errno set. */
+static char *read_listing(const char *path, bool bpf_only)
 {
 	/* gzread passes a plain file through: System.map.gz reads the same */
 	gzFile f = gzopen(path, "rb");
-	struct ksyms *ks;
 	char *buf = NULL;
 	size_t len = 0, cap = 0;
 	int n;
 
 	if (!f)
 		return NULL;
+	if (bpf_only) {
+		buf = read_bpf_lines(f);
+		gzclose(f);
+		return buf;
+	}
 	do {
 		if (cap - len < 65536) {
 			char *b = realloc(buf, cap = cap ? cap * 2 : 1 << 20);
@@ -129,9 +228,14 @@ struct ksyms *ksyms_load(const char *path)
 		return NULL;
 	}
 	buf[len] = 0;
-	ks = ksyms_parse(buf);
-	free(buf);
-	return ks;
+	return buf;
+}
+
+struct ksyms *ksyms_load(const char *path)
+{
+	char *text = read_listing(path, false);
+
+	return text ? parse_owned(text) : NULL;
 }
 
 void ksyms_free(struct ksyms *ks)
@@ -214,12 +318,13 @@ int ksyms_add_bpf(struct ksyms *ks, const char *path)
 {
 	struct ksyms *now;
 	struct ksym *syms;
-	char **more;
+	char **more, *text;
 	size_t n = 0;
 
 	if (!ks)
 		return 0;
-	now = ksyms_load(path);
+	text = read_listing(path, true);
+	now = text ? parse_owned(text) : NULL;
 	if (!now)
 		return -errno;
 	for (size_t i = 0; i < now->n; i++)

@@ -137,11 +137,43 @@ static void test_big_listing(void)
 	free(text);
 }
 
+/*
+ * Sorting in place keeps aliases in the listing's order, as ksyms_search()
+ * (the last alias wins) and its callers walking back expect: a listing out
+ * of order, with eight names at one address spread through it.
+ */
+static void test_aliases_keep_order(void)
+{
+	char text[4096], *p = text, name[16];
+	struct ksyms *k;
+	const struct ksym *s;
+	int a = 0;
+
+	p += sprintf(p, "ffffffff81000000 T _stext\n");
+	for (int i = 40; i > 0; i--) {
+		p += sprintf(p, "%016llx T f%d\n", 0xffffffff81000000ULL + i * 0x100, i);
+		if (i % 5 == 0)
+			p += sprintf(p, "ffffffff81001480 T alias%d\n", a++);
+	}
+	k = ksyms_parse(text);
+	CHECK(k && k->n == 49, "49 symbols");
+	s = ksyms_search(k, 0xffffffff81001480ULL);
+	CHECK(s && !strcmp(s->name, "alias7"), "the last alias of the listing: %s",
+	      s ? s->name : "");
+	for (int i = 0; s && i < 8; i++) {
+		snprintf(name, sizeof(name), "alias%d", i);
+		CHECK(!strcmp(s[i - 7].name, name), "alias %d in listing order: %s", i,
+		      s[i - 7].name);
+	}
+	ksyms_free(k);
+}
+
 int main(void)
 {
 	RUN(test_search);
 	RUN(test_fixture_and_format);
 	RUN(test_bpf_frames);
 	RUN(test_big_listing);
+	RUN(test_aliases_keep_order);
 	return unit_done();
 }
