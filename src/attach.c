@@ -90,6 +90,7 @@ int plan_input_probe(struct plan_input *in, const char *btf_path, bool force_kpr
 		     struct ksyms **ks, const char **btf_src, int verbose)
 {
 	struct btf *btf = NULL, *kbtf = NULL;
+	__s32 ids[PP_MAX];
 	char name[96];
 	int err = 0, target = -1;
 
@@ -108,16 +109,32 @@ int plan_input_probe(struct plan_input *in, const char *btf_path, bool force_kpr
 		goto out;
 	}
 	in->btf_loaded = true;
-	for (int i = 0; i < PP_MAX; i++)
-		in->btf_func[i] = btf__find_by_name_kind(btf, plan_btf_name(i, name, sizeof(name)),
-							 i == PP_PAGE_FREE ? BTF_KIND_TYPEDEF :
-							 BTF_KIND_FUNC) > 0;
+	for (int i = 0; i < PP_MAX; i++) {
+		ids[i] = btf__find_by_name_kind(btf, plan_btf_name(i, name, sizeof(name)),
+						i == PP_PAGE_FREE ? BTF_KIND_TYPEDEF :
+						BTF_KIND_FUNC);
+		in->btf_func[i] = ids[i] > 0;
+		/* the probes need the running kernel's ids, not --btf's */
+		if (kbtf && btf != kbtf)
+			ids[i] = btf__find_by_name_kind(kbtf, name, i == PP_PAGE_FREE ?
+							BTF_KIND_TYPEDEF : BTF_KIND_FUNC);
+	}
+	in->kprobe_missed = kprobe_missed_readable(kbtf);
+	/*
+	 * Only the ids are needed from here: drop the kernel's BTF before
+	 * reading kallsyms, so that the two (megabytes each) never sit in
+	 * memory together.
+	 */
+	if (btf != kbtf)
+		btf__free(btf);
+	btf__free(kbtf);
+	btf = NULL;
 	*ks = ksyms_load("/proc/kallsyms");
 	in->ksyms = *ks;
 	in->kprobes = kprobes_available();
 
-	if (!kbtf || force_kprobes)
-		goto out;
+	if (!in->kernel_btf || force_kprobes)
+		return 0;
 	/* fentry: try one planned target that the kernel can resolve by name */
 	for (int i = 0; i < PP_PAGE_FREE && target <= 0; i++) {
 		const char *sym = NULL;
@@ -128,7 +145,7 @@ int plan_input_probe(struct plan_input *in, const char *btf_path, bool force_kpr
 		/* a function kallsyms knows only as a clone cannot take fentry */
 		if (in->ksyms && (!ksyms_resolve(in->ksyms, name, &sym) || strcmp(sym, name)))
 			continue;
-		target = btf__find_by_name_kind(kbtf, name, BTF_KIND_FUNC);
+		target = ids[i];
 	}
 	if (target > 0)
 		in->fentry_err = probe_tracing(BPF_TRACE_FENTRY, target);
@@ -137,13 +154,14 @@ int plan_input_probe(struct plan_input *in, const char *btf_path, bool force_kpr
 			target > 0 ? name : "(no target)",
 			target <= 0 ? "skipped" :
 			in->fentry_err ? strerror(-in->fentry_err) : "ok");
-	target = btf__find_by_name_kind(kbtf, "btf_trace_mm_page_free", BTF_KIND_TYPEDEF);
+	target = ids[PP_PAGE_FREE];
 	if (target > 0)
 		in->tp_btf_err = probe_tracing(BPF_TRACE_RAW_TP, target);
 	if (verbose)
 		fprintf(stderr, "kptwatch: tp_btf probe on mm_page_free: %s\n",
 			target <= 0 ? "no type" :
 			in->tp_btf_err ? strerror(-in->tp_btf_err) : "ok");
+	return 0;
 out:
 	if (btf != kbtf)
 		btf__free(btf);
@@ -569,12 +587,10 @@ static void add_miss(struct run_result *rr, const char *prog, const char *sym, i
 int read_prog_misses(struct bpf_object *obj, const struct attach_state *st,
 		     const struct plan *p, struct run_result *rr)
 {
-	struct btf *kbtf = btf__load_vmlinux_btf();
-	bool readable = kprobe_missed_readable(kbtf);
+	bool readable = p->kprobe_missed;
 	struct bpf_program *pg;
 	int err = 0;
 
-	btf__free(kbtf);
 	rr->nmisses = 0;
 	memset(rr->kprobe_unread, 0, sizeof(rr->kprobe_unread));
 	/* recursion misses: every loaded program, whatever its attach type */

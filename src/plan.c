@@ -383,6 +383,7 @@ void plan_build(const struct plan_input *in, struct plan *p)
 	memset(p, 0, sizeof(*p));
 	p->fentry_err = in->fentry_err;
 	p->kprobes = in->kprobes;
+	p->kprobe_missed = in->kprobe_missed;
 	p->kernel_btf = in->kernel_btf;
 	p->force_kprobes = in->force_kprobes;
 	p->layout = in->layout;

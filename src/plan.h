@@ -57,6 +57,7 @@ struct plan_input {
 	bool kprobes;		/* the kernel can attach kprobes */
 	int fentry_err;		/* -errno from the fentry probe, 0: fine */
 	int tp_btf_err;		/* -errno from the tp_btf probe, 0: fine */
+	bool kprobe_missed;	/* bpf_link_info has perf_event.kprobe.missed */
 	bool force_kprobes;
 	struct layout layout;	/* where pfns are decoded from */
 };
@@ -69,6 +70,7 @@ struct plan {
 	bool rule_sound;	/* flushes are visible (or none exist) */
 	int fentry_err;
 	bool kprobes, kernel_btf, force_kprobes;
+	bool kprobe_missed;	/* as plan_input's */
 	struct layout layout;	/* unknown: the plan is not complete */
 };
 
