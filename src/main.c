@@ -59,19 +59,31 @@ static int libbpf_print_fn(enum libbpf_print_level level, const char *fmt, va_li
  * kprobe, tp_btf -> raw_tp, else missing) and load again.
  */
 static int open_and_load(struct kptwatch_bpf **out, struct plan_input *in, struct plan *p,
-			 bool *loaded, char *msg, size_t len)
+			 struct ksyms **ks, bool *loaded, char *msg, size_t len)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .btf_custom_path = env.btf_path);
 	/* the same for every attempt: read /proc/cpuinfo and zoneinfo once */
 	__u64 phys_mask = layout_phys_mask_probe();
 	__u32 watched_words = layout_watched_words_probe();
 	struct kptwatch_bpf *skel;
+	bool had_ksyms;
 	int err = 0;
 
 	plan_build(in, p);
 	for (int attempt = 0; attempt < 2 * PP_MAX; attempt++) {
 		bool fentry = false;
 
+		/*
+		 * libbpf parses the kernel's BTF to set the attach targets and
+		 * load: megabytes that would sit beside kallsyms at the peak of
+		 * the run. The plan keeps its own copies of the names it
+		 * attaches to; kallsyms is read again after the load (a retry
+		 * plans anew with it).
+		 */
+		had_ksyms = *ks;
+		ksyms_free(*ks);
+		*ks = NULL;
+		in->ksyms = NULL;
 		skel = kptwatch_bpf__open_opts(&opts);
 		if (!skel) {
 			err = -errno;
@@ -91,6 +103,13 @@ static int open_and_load(struct kptwatch_bpf **out, struct plan_input *in, struc
 		attach_setup(skel->obj, p);
 		failed_prog[0] = 0;
 		err = kptwatch_bpf__load(skel);
+		if (had_ksyms) {
+			*ks = ksyms_load("/proc/kallsyms");
+			in->ksyms = *ks;
+			if (!*ks)
+				fprintf(stderr, "kptwatch: cannot read /proc/kallsyms again: %s; "
+					"stacks unsymbolized\n", strerror(errno));
+		}
 		if (!err) {
 			*out = skel;
 			*loaded = true;
@@ -314,7 +333,7 @@ int main(int argc, char **argv)
 	if (probe_kernel(&in, &ks, &pi))
 		goto cleanup;
 
-	err = open_and_load(&skel, &in, &plan, &pi.loaded, pi.load_msg, sizeof(pi.load_msg));
+	err = open_and_load(&skel, &in, &plan, &ks, &pi.loaded, pi.load_msg, sizeof(pi.load_msg));
 	if (skel) {
 		pi.nprogs = attach_nprogs(skel->obj);
 		read_layout(skel, &plan);

@@ -262,7 +262,8 @@ static int filter_clones(const struct plan_input *in, int idx, struct plan_point
 			continue;
 		}
 		if (pt->nclones < KPT_MAX_CLONES)
-			pt->clones[pt->nclones] = all[i];
+			snprintf(pt->clones[pt->nclones], sizeof(pt->clones[0]), "%s",
+				 all[i]);
 		pt->nclones++;
 		if (!sym)
 			sym = all[i];

@@ -38,7 +38,8 @@ struct plan_point {
 	bool in_btf;
 	int nsyms;		/* kallsyms candidates, clones included */
 	char sym[128];		/* what a kprobe attaches to */
-	const char *clones[KPT_MAX_CLONES];	/* compiler clones, by address */
+	/* compiler clones, by address; copies: kallsyms is let go while loading */
+	char clones[KPT_MAX_CLONES][128];
 	int nclones;		/* all of them, even past KPT_MAX_CLONES */
 	bool partial;		/* attached, but calls to some clones go unseen */
 	bool no_twin;		/* the kprobe fallback did not load */
