@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * /proc/kallsyms reader. The listing is kept as one buffer; each line's
- * name is cut in place, so a 120k-symbol kernel costs two allocations.
+ * /proc/kallsyms reader. The listing is read a line at a time and only
+ * the names are kept, in large chunks: the address and type columns of
+ * the text would double what a 120k-symbol kernel costs.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -12,8 +13,8 @@
 #include "ksyms.h"
 
 /*
- * By address, then by where the name lies in the listing: symbols at one
- * address (aliases) keep the listing's order, as ksyms_search() counts on.
+ * By address, then by line: symbols at one address (aliases) keep the
+ * listing's order, as ksyms_search() counts on.
  */
 static int cmp_addr(const void *a, const void *b)
 {
@@ -21,7 +22,7 @@ static int cmp_addr(const void *a, const void *b)
 
 	if (x->addr != y->addr)
 		return x->addr < y->addr ? -1 : 1;
-	return x->name < y->name ? -1 : x->name > y->name;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
 static void sift_down(struct ksym *s, size_t i, size_t n)
@@ -84,169 +85,162 @@ static void finish(struct ksyms *ks)
 	}
 }
 
-/* Parse text, which the result owns from now on (freed on error too). */
-static struct ksyms *parse_owned(char *text)
+#define KSYMS_CHUNK	(256 << 10)
+
+/* A copy of s[0..len) in the names chunks; NULL without memory. */
+static const char *keep_name(struct ksyms *ks, const char *s, size_t len)
 {
-	struct ksyms *ks = calloc(1, sizeof(*ks));
-	size_t cap = 0;
-	char *line, *next;
+	char *d;
 
-	if (!ks) {
-		free(text);
-		goto err;
+	if (!ks->nchunks || ks->fill + len + 1 > KSYMS_CHUNK) {
+		char **c = realloc(ks->chunks, (ks->nchunks + 1) * sizeof(*c));
+
+		if (!c)
+			return NULL;
+		ks->chunks = c;
+		c[ks->nchunks] = malloc(len + 1 > KSYMS_CHUNK ? len + 1 : KSYMS_CHUNK);
+		if (!c[ks->nchunks])
+			return NULL;
+		ks->nchunks++;
+		ks->fill = 0;
 	}
-	ks->text = text;
-	for (line = ks->text; line && *line; line = next) {
-		char *end, *name, *mod, type;
-		__u64 addr;
+	d = ks->chunks[ks->nchunks - 1] + ks->fill;
+	memcpy(d, s, len);
+	d[len] = 0;
+	ks->fill += len + 1;
+	return d;
+}
 
-		next = strchr(line, '\n');
-		if (next)
-			*next++ = 0;
-		addr = strtoull(line, &end, 16);
-		if (end == line || *end != ' ' || !end[1] || end[2] != ' ')
-			continue;
-		type = end[1];
-		name = end + 3;
-		mod = name + strcspn(name, " \t");
-		/* "\t[module]", "\t[bpf]": keep the tag, without its brackets */
-		if (*mod) {
-			*mod++ = 0;
-			mod += strspn(mod, " \t");
-			if (*mod == '[' && mod[1] && mod[strlen(mod) - 1] == ']') {
-				mod[strlen(mod) - 1] = 0;
-				mod++;
-			} else {
-				mod = NULL;
-			}
-		} else {
-			mod = NULL;
-		}
-		if (!*name)
-			continue;
-		if (ks->n == cap) {
-			struct ksym *s;
+/*
+ * One line, "ADDR TYPE NAME[\t[MODULE]]", up to its newline or NUL;
+ * anything else is skipped. -ENOMEM if it could not be kept.
+ */
+static int add_line(struct ksyms *ks, const char *line)
+{
+	const char *end, *name, *tag;
+	struct ksym k = {};
+	size_t len, tl;
 
-			cap = cap ? cap * 2 : 1024;
-			s = realloc(ks->syms, cap * sizeof(*s));
-			if (!s)
-				goto err;
-			ks->syms = s;
-		}
-		ks->syms[ks->n++] = (struct ksym){ .addr = addr, .name = name, .mod = mod,
-						   .type = type };
+	k.addr = strtoull(line, (char **)&end, 16);
+	if (end == line || *end != ' ' || !end[1] || end[2] != ' ')
+		return 0;
+	k.type = end[1];
+	name = end + 3;
+	len = strcspn(name, " \t\n");
+	if (!len)
+		return 0;
+	/* "\t[module]", "\t[bpf]": keep the tag, without its brackets */
+	tag = name + len + strspn(name + len, " \t");
+	tl = strcspn(tag, "\n");
+	if (tag > name + len && tl >= 2 && tag[0] == '[' && tag[tl - 1] == ']') {
+		const struct ksym *last = ks->n ? &ks->syms[ks->n - 1] : NULL;
+
+		/* a module's symbols come together: one copy of its name */
+		if (last && last->mod && strlen(last->mod) == tl - 2 &&
+		    !strncmp(last->mod, tag + 1, tl - 2))
+			k.mod = last->mod;
+		else if (!(k.mod = keep_name(ks, tag + 1, tl - 2)))
+			return -ENOMEM;
 	}
-	/* the array doubled as it grew: give back the unused tail */
-	if (ks->n && ks->n < cap) {
+	if (ks->n == ks->cap) {
+		size_t cap = ks->cap ? ks->cap + ks->cap / 2 : 1024;
+		struct ksym *s = realloc(ks->syms, cap * sizeof(*s));
+
+		if (!s)
+			return -ENOMEM;
+		ks->syms = s;
+		ks->cap = cap;
+	}
+	if (!(k.name = keep_name(ks, name, len)))
+		return -ENOMEM;
+	k.seq = ks->seq++;
+	ks->syms[ks->n++] = k;
+	return 0;
+}
+
+/* Done adding: give back the array's unused tail, sort. */
+static struct ksyms *done(struct ksyms *ks)
+{
+	if (ks->n && ks->n < ks->cap) {
 		struct ksym *s = realloc(ks->syms, ks->n * sizeof(*s));
 
-		if (s)
+		if (s) {
 			ks->syms = s;
+			ks->cap = ks->n;
+		}
 	}
 	finish(ks);
 	return ks;
-err:
-	ksyms_free(ks);
-	errno = ENOMEM;
-	return NULL;
 }
 
 struct ksyms *ksyms_parse(const char *listing)
 {
-	char *text = strdup(listing);
+	struct ksyms *ks = calloc(1, sizeof(*ks));
+	const char *line, *next;
 
-	if (!text) {
+	for (line = listing; ks && line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (add_line(ks, line)) {
+			ksyms_free(ks);
+			ks = NULL;
+		}
+		next = next ? next + 1 : NULL;
+	}
+	if (!ks) {
 		errno = ENOMEM;
 		return NULL;
 	}
-	return parse_owned(text);
+	return done(ks);
 }
 
-/* The "[bpf]" lines of f: a few, where the whole listing is megabytes. */
-static char *read_bpf_lines(gzFile f)
+/*
+ * A listing from a file, plain or gzip (gzread passes a plain file
+ * through: System.map.gz reads the same); with bpf_only, the lines of BPF
+ * programs and trampolines only. NULL with errno set.
+ */
+static struct ksyms *load(const char *path, bool bpf_only)
 {
-	char *buf = calloc(1, 1), line[512];
-	size_t len = 0;
-
-	while (buf && gzgets(f, line, sizeof(line))) {
-		size_t l = strlen(line);
-		char *b;
-
-		if (!strstr(line, "\t[bpf]"))
-			continue;
-		b = realloc(buf, len + l + 1);
-		if (!b) {
-			free(buf);
-			buf = NULL;
-			break;
-		}
-		buf = b;
-		memcpy(buf + len, line, l + 1);
-		len += l;
-	}
-	if (!buf)
-		errno = ENOMEM;
-	return buf;
-}
-
-/* A listing from a file, plain or gzip, as one string; NULL with errno set. */
-static char *read_listing(const char *path, bool bpf_only)
-{
-	/* gzread passes a plain file through: System.map.gz reads the same */
 	gzFile f = gzopen(path, "rb");
-	char *buf = NULL;
-	size_t len = 0, cap = 0;
-	int n;
+	struct ksyms *ks = f ? calloc(1, sizeof(*ks)) : NULL;
+	bool cont = false;
+	char line[1024];
+	int err = 0;
 
 	if (!f)
 		return NULL;
-	if (bpf_only) {
-		buf = read_bpf_lines(f);
-		gzclose(f);
-		return buf;
-	}
-	do {
-		if (cap - len < 65536) {
-			char *b = realloc(buf, cap = cap ? cap * 2 : 1 << 20);
+	while (ks && !err && gzgets(f, line, sizeof(line))) {
+		size_t l = strlen(line);
+		bool whole = l && line[l - 1] == '\n';
 
-			if (!b) {
-				free(buf);
-				gzclose(f);
-				errno = ENOMEM;
-				return NULL;
-			}
-			buf = b;
-		}
-		n = gzread(f, buf + len, cap - len - 1);
-		if (n > 0)
-			len += n;
-	} while (n > 0);
+		/* a line longer than the buffer is no symbol: drop all of it */
+		if (!cont && (whole || gzeof(f)) && (!bpf_only || strstr(line, "\t[bpf]")))
+			err = add_line(ks, line);
+		cont = !whole;
+	}
+	if (!err && !gzeof(f))
+		err = -EIO;
 	gzclose(f);
-	if (n < 0) {
-		free(buf);
-		errno = EIO;
+	if (!ks || err) {
+		ksyms_free(ks);
+		errno = ks ? -err : ENOMEM;
 		return NULL;
 	}
-	buf[len] = 0;
-	return buf;
+	return done(ks);
 }
 
 struct ksyms *ksyms_load(const char *path)
 {
-	char *text = read_listing(path, false);
-
-	return text ? parse_owned(text) : NULL;
+	return load(path, false);
 }
 
 void ksyms_free(struct ksyms *ks)
 {
 	if (!ks)
 		return;
-	for (size_t i = 0; i < ks->nmore; i++)
-		free(ks->more[i]);
-	free(ks->more);
+	for (size_t i = 0; i < ks->nchunks; i++)
+		free(ks->chunks[i]);
+	free(ks->chunks);
 	free(ks->syms);
-	free(ks->text);
 	free(ks);
 }
 
@@ -318,35 +312,41 @@ int ksyms_add_bpf(struct ksyms *ks, const char *path)
 {
 	struct ksyms *now;
 	struct ksym *syms;
-	char **more, *text;
-	size_t n = 0;
+	char **chunks;
+	size_t n;
 
 	if (!ks)
 		return 0;
-	text = read_listing(path, true);
-	now = text ? parse_owned(text) : NULL;
+	now = load(path, true);
 	if (!now)
 		return -errno;
-	for (size_t i = 0; i < now->n; i++)
-		n += is_bpf(&now->syms[i]);
+	n = now->n;
 	syms = n ? realloc(ks->syms, (ks->n + n) * sizeof(*syms)) : NULL;
-	if (syms)
+	if (syms) {
 		ks->syms = syms;
-	more = syms ? realloc(ks->more, (ks->nmore + 1) * sizeof(*more)) : NULL;
-	if (more)
-		ks->more = more;
-	if (!more) {
+		ks->cap = ks->n + n;
+	}
+	chunks = syms ? realloc(ks->chunks, (ks->nchunks + now->nchunks) * sizeof(*chunks)) :
+			NULL;
+	if (chunks)
+		ks->chunks = chunks;
+	if (!chunks) {
 		ksyms_free(now);
 		return n ? -ENOMEM : 0;
 	}
 	/* ks->n stays put until the end: has_sym searches the sorted part */
 	n = 0;
-	for (size_t i = 0; i < now->n; i++)
-		if (is_bpf(&now->syms[i]) && !has_sym(ks, &now->syms[i]))
-			ks->syms[ks->n + n++] = now->syms[i];
-	/* the names point into now's listing: keep it */
-	ks->more[ks->nmore++] = now->text;
-	now->text = NULL;
+	for (size_t i = 0; i < now->n; i++) {
+		if (!is_bpf(&now->syms[i]) || has_sym(ks, &now->syms[i]))
+			continue;
+		ks->syms[ks->n + n] = now->syms[i];
+		ks->syms[ks->n + n++].seq = ks->seq++;
+	}
+	/* the names live in now's chunks: keep them (new ones start a chunk) */
+	memcpy(ks->chunks + ks->nchunks, now->chunks, now->nchunks * sizeof(*chunks));
+	ks->nchunks += now->nchunks;
+	ks->fill = KSYMS_CHUNK;
+	now->nchunks = 0;
 	ksyms_free(now);
 	ks->n += n;
 	finish(ks);

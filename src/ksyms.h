@@ -11,14 +11,15 @@ struct ksym {
 	const char *name;
 	const char *mod;	/* "ext4", "bpf", "__builtin__ftrace"; NULL: vmlinux */
 	char type;
+	__u32 seq;		/* line in the listing: aliases keep its order */
 };
 
 struct ksyms {
 	struct ksym *syms;	/* sorted by address */
-	size_t n;
-	char *text;		/* the listing; names point into it */
-	char **more;		/* listings added later (ksyms_add_bpf) */
-	size_t nmore;
+	size_t n, cap;
+	__u32 seq;		/* lines taken so far */
+	char **chunks;		/* the names, copied out of the listing */
+	size_t nchunks, fill;	/* fill: bytes used in the last chunk */
 	/* vmlinux's text ranges, 0 when not listed: no function reaches past them */
 	__u64 stext, etext, sinittext, einittext;
 };

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Stack symbolization by binary search over a kallsyms listing. */
+#include <errno.h>
+#include <unistd.h>
 #include "output.h"
 #include "unit.h"
 
@@ -168,6 +170,45 @@ static void test_aliases_keep_order(void)
 	ksyms_free(k);
 }
 
+/*
+ * A file is read a line at a time: a line longer than the reader's buffer
+ * is dropped whole (its tail is no line of its own), the rest is read,
+ * module tags included, as ksyms_parse() reads the same text.
+ */
+static void test_load_long_line(void)
+{
+	char path[] = "/tmp/kptw-ksyms-XXXXXX", name[3000];
+	int fd = mkstemp(path);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	struct ksyms *k;
+	const struct ksym *s;
+
+	CHECK(f, "temp file");
+	if (!f)
+		return;
+	memset(name, 'x', sizeof(name) - 1);
+	name[sizeof(name) - 1] = 0;
+	/* the tail of the long line looks like a symbol line */
+	fprintf(f, "ffffffff81000000 T _stext\n"
+		   "ffffffff81000100 T %s ffffffff81000180 T tail_of_long\n"
+		   "ffffffff81000200 T after_long\n"
+		   "ffffffffc0000000 t mod_fn\t[idxd]\n"
+		   "ffffffffc0000100 t mod_fn2\t[idxd]", name);
+	fclose(f);
+	k = ksyms_load(path);
+	unlink(path);
+	CHECK(k && k->n == 4, "4 symbols, got %zu", k ? k->n : 0);
+	s = k ? ksyms_search(k, 0xffffffff81000200ULL) : NULL;
+	CHECK(s && !strcmp(s->name, "after_long"), "line after the long one: %s",
+	      s ? s->name : "");
+	s = k ? ksyms_search(k, 0xffffffffc0000100ULL) : NULL;
+	CHECK(s && !strcmp(s->name, "mod_fn2") && s->mod && !strcmp(s->mod, "idxd"),
+	      "last line without a newline, module tag");
+	CHECK(k && s && s[-1].mod == s->mod, "one copy of a module's name");
+	CHECK(!ksyms_load("/nonexistent/kallsyms") && errno == ENOENT, "missing file: ENOENT");
+	ksyms_free(k);
+}
+
 int main(void)
 {
 	RUN(test_search);
@@ -175,5 +216,6 @@ int main(void)
 	RUN(test_bpf_frames);
 	RUN(test_big_listing);
 	RUN(test_aliases_keep_order);
+	RUN(test_load_long_line);
 	return unit_done();
 }
