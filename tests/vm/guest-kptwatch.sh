@@ -68,8 +68,8 @@ finish() {
 	rmmod kptwatch_test 2>/dev/null
 	rm -rf "$tmp"
 	echo "kptwatch: $passed passed, $failed failed"
-	[ "$failed" = 0 ]
-	exit
+	# a bare exit in an EXIT trap keeps the status from before the trap
+	exit $((failed > 0))
 }
 trap finish EXIT
 
