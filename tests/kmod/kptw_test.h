@@ -61,6 +61,7 @@ enum kptw_mode {
 	KPTW_VMAP_PUD,
 	KPTW_PTE_KERNEL,
 	KPTW_PTE_BYPASS,
+	KPTW_CPA_ERR,		/* cpa.c: one call, no churn */
 	KPTW_NR_MODES,
 };
 
@@ -74,6 +75,8 @@ struct kptw_syms {
 	void (*vunmap_range)(unsigned long addr, unsigned long end);
 	/* flush_tlb_kernel_range(), for the pte modes' unlink */
 	void (*flush_kernel_range)(unsigned long start, unsigned long end);
+	/* static __change_page_attr_set_clr(), for cpa_err; cpa.c has its type */
+	void *cpa_set_clr;
 	/* Redirect targets, only those this build needs. */
 	void (*redirect[4])(void);
 	const char *redirect_name[4];
@@ -152,5 +155,12 @@ int kptw_worker_setup(struct kptw_worker *w);
 int kptw_worker_op(struct kptw_worker *w);
 void kptw_worker_teardown(struct kptw_worker *w);
 long kptw_worker_freed(struct kptw_worker *w);
+
+/* cpa.c: the cpa_err mode, outside the worker loop (see there). */
+void kptw_cpa_init(void);
+const char *kptw_cpa_unsupported(void);
+int kptw_cpa_run(unsigned int drain_ms);
+void kptw_cpa_reset(void);
+void kptw_cpa_show(struct seq_file *m);
 
 #endif /* KPTW_TEST_H */

@@ -12,6 +12,7 @@
  *   vmap_pud [iters=N] [leaf=4k|2m]
  *   pte_kernel [iters=N]
  *   pte_bypass [iters=N]
+ *   cpa_err			(cpa.c; iters=1 only, no churn)
  *   churn mode=MODE [threads=N] [iters=N] [secs=T] [leaf=4k|2m]
  *   reset
  * and drain_ms=MS on any run: how long to wait for watched page-table pages
@@ -42,6 +43,7 @@ const char *const kptw_mode_name[KPTW_NR_MODES] = {
 	[KPTW_VMAP_PUD] = "vmap_pud",
 	[KPTW_PTE_KERNEL] = "pte_kernel",
 	[KPTW_PTE_BYPASS] = "pte_bypass",
+	[KPTW_CPA_ERR] = "cpa_err",
 };
 
 /* Results of the last run of one mode, single-threaded or churn. */
@@ -326,6 +328,9 @@ static int kptw_parse(char *buf, struct kptw_args *a)
 	}
 	if (!a->have_mode)
 		return -EINVAL;
+	/* One call per run: each needs its fresh PUD and its armed failure. */
+	if (a->mode == KPTW_CPA_ERR && (a->churn || a->iters > 1))
+		return -EINVAL;
 	if (a->churn) {
 		/* One thread per online CPU unless told otherwise. */
 		if (!a->threads)
@@ -357,6 +362,7 @@ static ssize_t kptw_run_write(struct file *file, const char __user *ubuf,
 		mutex_lock(&kptw_run_lock);
 		memset(kptw_single, 0, sizeof(kptw_single));
 		memset(&kptw_churn, 0, sizeof(kptw_churn));
+		kptw_cpa_reset();
 		mutex_unlock(&kptw_run_lock);
 		return len;
 	}
@@ -370,6 +376,8 @@ static ssize_t kptw_run_write(struct file *file, const char __user *ubuf,
 	if (a.churn) {
 		kptw_churn_mode = a.mode;
 		ret = kptw_run(&a, &kptw_churn);
+	} else if (a.mode == KPTW_CPA_ERR) {
+		ret = kptw_cpa_run(a.drain_ms);
 	} else {
 		ret = kptw_run(&a, &kptw_single[a.mode]);
 	}
@@ -441,6 +449,10 @@ static int kptw_stats_show(struct seq_file *m, void *v)
 	for (i = 0; i < KPTW_NR_MODES; i++) {
 		const char *why = kptw_mode_unsupported(i);
 
+		if (i == KPTW_CPA_ERR) {
+			kptw_cpa_show(m);
+			continue;
+		}
 		r = &kptw_single[i];
 		if (r->valid) {
 			kptw_show_result(m, kptw_mode_name[i], i, r);
@@ -481,17 +493,19 @@ static int __init kptw_init(void)
 	if (ret)
 		return ret;
 	kptw_ops_init();
+	kptw_cpa_init();
 	kptw_probes_init();
 
 	kptw_dir = debugfs_create_dir("kptwatch_test", NULL);
 	debugfs_create_file("run", 0200, kptw_dir, NULL, &kptw_run_fops);
 	debugfs_create_file("stats", 0444, kptw_dir, NULL, &kptw_stats_fops);
-	pr_info("kptwatch_test: loaded on %s, vmap_pmd %s, vmap_pud %s, pte_kernel %s, pte_bypass %s\n",
+	pr_info("kptwatch_test: loaded on %s, vmap_pmd %s, vmap_pud %s, pte_kernel %s, pte_bypass %s, cpa_err %s\n",
 		init_utsname()->release,
 		kptw_mode_unsupported(KPTW_VMAP_PMD) ?: "ok",
 		kptw_mode_unsupported(KPTW_VMAP_PUD) ?: "ok",
 		kptw_mode_unsupported(KPTW_PTE_KERNEL) ?: "ok",
-		kptw_mode_unsupported(KPTW_PTE_BYPASS) ?: "ok");
+		kptw_mode_unsupported(KPTW_PTE_BYPASS) ?: "ok",
+		kptw_mode_unsupported(KPTW_CPA_ERR) ?: "ok");
 	return 0;
 }
 

@@ -129,6 +129,8 @@ const char *kptw_mode_unsupported(enum kptw_mode mode)
 			return NULL;
 		snprintf(reason, sizeof(reason), "%s not found in kallsyms", missing);
 		return reason;
+	case KPTW_CPA_ERR:
+		return kptw_cpa_unsupported();
 	default:
 		return "unknown mode";
 	}

@@ -158,6 +158,8 @@ int kptw_syms_init(void)
 	 * pmd_free_pte_page() does: they need the area and the TLB flush.
 	 */
 	kptw_syms.flush_kernel_range = (void *)kptw_lookup("flush_tlb_kernel_range");
+	/* cpa_err: NULL makes that mode alone unsupported (cpa.c) */
+	kptw_syms.cpa_set_clr = (void *)kptw_lookup("__change_page_attr_set_clr");
 	if (!kptw_syms.get_vm_area)
 		kptw_syms.pte_link_missing = "get_vm_area";
 	else if (!kptw_syms.flush_kernel_range)
