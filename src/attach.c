@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <linux/bpf.h>
 #include <linux/capability.h>
 #include <bpf/bpf.h>
@@ -67,6 +68,21 @@ static bool kprobes_available(void)
 	return !access("/sys/bus/event_source/devices/kprobe/type", F_OK) ||
 	       !access("/sys/kernel/tracing/kprobe_events", F_OK) ||
 	       !access("/sys/kernel/debug/tracing/kprobe_events", F_OK);
+}
+
+/* The running kernel's preemption model (plan.h): uname and sched/preempt. */
+static enum kpt_preempt preempt_probe(char *desc, size_t len)
+{
+	char buf[128] = "";
+	struct utsname un;
+	FILE *f = fopen("/sys/kernel/debug/sched/preempt", "r");
+	bool got = f && fgets(buf, sizeof(buf), f);
+
+	if (f)
+		fclose(f);
+	if (uname(&un))
+		un.version[0] = 0;
+	return preempt_model(un.version, got ? buf : NULL, desc, len);
 }
 
 /* Load "return 0" as a tracing program against a BTF id: 0 or -errno. */
@@ -132,6 +148,7 @@ int plan_input_probe(struct plan_input *in, const char *btf_path, bool force_kpr
 	*ks = ksyms_load("/proc/kallsyms");
 	in->ksyms = *ks;
 	in->kprobes = kprobes_available();
+	in->preempt = preempt_probe(in->preempt_desc, sizeof(in->preempt_desc));
 
 	if (!in->kernel_btf || force_kprobes)
 		return 0;

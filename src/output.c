@@ -68,6 +68,7 @@ void out_plan_json(struct jw *w, const char *key, const struct plan *p)
 	jw_bool(w, "kernel_btf", p->kernel_btf);
 	jw_bool(w, "kprobes", p->kprobes);
 	jw_i64(w, "fentry_error", p->fentry_err);
+	jw_str(w, "preempt", p->preempt_desc);
 	jw_bool(w, "usable", p->usable);
 	jw_bool(w, "complete", p->complete);
 	jw_bool(w, "rule_sound", p->rule_sound);
@@ -195,9 +196,16 @@ void out_probe(FILE *f, bool json, const struct plan *p, const struct probe_info
 		plan_errstr(p->fentry_err, fb, sizeof(fb));
 		snprintf(line, sizeof(line), "refused by the kernel: %s", fb);
 	}
+	if (!p->fentry_err && p->preempt == PREEMPT_FULL && p->kprobes)
+		snprintf(line, sizeof(line), "not used: fully preemptible kernel (%s), "
+			 "a preempted fentry program makes its next run on the CPU miss",
+			 p->preempt_desc);
+	else if (!p->fentry_err && p->preempt != PREEMPT_NO)
+		snprintf(line, sizeof(line), "available; %s: runs it misses if a task is "
+			 "preempted inside a program are counted", p->preempt_desc);
 	fprintf(f, "fentry:   %s\n", p->force_kprobes ? "not used (--kprobes)" :
 		!p->kernel_btf ? "impossible: the kernel has no BTF" :
-		p->fentry_err ? line : "available");
+		p->fentry_err || p->preempt != PREEMPT_NO ? line : "available");
 	fprintf(f, "kprobes:  %s\n",
 		p->kprobes ? "available" : "none (no kprobe PMU, no kprobe_events)");
 	fprintf(f, "\n%-36s %-10s %-9s %s\n", "POINT", "ROLE", "FOUND", "ATTACH");

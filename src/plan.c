@@ -48,6 +48,47 @@ static const struct {
 	[PP_PAGE_FREE] = { "mm_page_free", "page_free", ROLE_PAGE_FREE },
 };
 
+/* The word in parentheses of sched/preempt: the mode in use. */
+static bool sched_mode_is(const char *sched_preempt, const char *mode)
+{
+	const char *p = strchr(sched_preempt, '(');
+	size_t n = strlen(mode);
+
+	return p && !strncmp(p + 1, mode, n) && p[1 + n] == ')';
+}
+
+enum kpt_preempt preempt_model(const char *version, const char *sched_preempt, char *desc,
+			       size_t len)
+{
+	const char *p = version ? strstr(version, "PREEMPT") : NULL;
+
+	if (!p) {
+		snprintf(desc, len, "not preemptible (uname -v)");
+		return PREEMPT_NO;
+	}
+	if (!strncmp(p, "PREEMPT_RT", 10)) {
+		snprintf(desc, len, "PREEMPT_RT (uname -v)");
+		return PREEMPT_FULL;
+	}
+	if (strncmp(p, "PREEMPT_DYNAMIC", 15)) {
+		snprintf(desc, len, "PREEMPT (uname -v)");
+		return PREEMPT_FULL;
+	}
+	if (!sched_preempt || !strchr(sched_preempt, '(')) {
+		snprintf(desc, len, "PREEMPT_DYNAMIC, mode unknown: "
+			 "/sys/kernel/debug/sched/preempt unreadable");
+		return PREEMPT_UNKNOWN;
+	}
+	if (sched_mode_is(sched_preempt, "none") || sched_mode_is(sched_preempt, "voluntary")) {
+		snprintf(desc, len, "PREEMPT_DYNAMIC, preempt=%s",
+			 sched_mode_is(sched_preempt, "none") ? "none" : "voluntary");
+		return PREEMPT_NO;
+	}
+	snprintf(desc, len, "PREEMPT_DYNAMIC, preempt=%.*s", (int)strcspn(
+		 strchr(sched_preempt, '(') + 1, ")"), strchr(sched_preempt, '(') + 1);
+	return PREEMPT_FULL;
+}
+
 const char *shape_name(enum kpt_shape s)
 {
 	static const char *const n[] = { "unpatched", "seed", "upstream", "mixed" };
@@ -333,6 +374,10 @@ static void choose(const struct plan_input *in, struct plan_point *pt)
 	else if (in->fentry_err)
 		plan_errstr(in->fentry_err, e, sizeof(e)),
 		snprintf(pt->why, sizeof(pt->why), "kernel refused fentry: %s", e);
+	else if (in->preempt == PREEMPT_FULL && in->kprobes && pt->nsyms > 0)
+		snprintf(pt->why, sizeof(pt->why),
+			 "fully preemptible kernel (%s): a preempted fentry program makes "
+			 "its next run on the CPU miss", in->preempt_desc);
 	else {
 		pt->method = METH_FENTRY;
 		check_clones(in, pt);
@@ -384,6 +429,8 @@ void plan_build(const struct plan_input *in, struct plan *p)
 	memset(p, 0, sizeof(*p));
 	p->fentry_err = in->fentry_err;
 	p->kprobes = in->kprobes;
+	p->preempt = in->preempt;
+	snprintf(p->preempt_desc, sizeof(p->preempt_desc), "%s", in->preempt_desc);
 	p->kprobe_missed = in->kprobe_missed;
 	p->kernel_btf = in->kernel_btf;
 	p->force_kprobes = in->force_kprobes;

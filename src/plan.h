@@ -50,8 +50,27 @@ struct plan_point {
 	const char *cost;	/* coverage lost when missing */
 };
 
+/*
+ * Can a task be preempted inside a BPF program? fentry/fexit programs run
+ * preemptible (migrate_disable() only) and the kernel skips a program that
+ * is already running on the CPU: on a fully preemptible kernel a task
+ * preempted inside the hand-over program makes the next task's hand-over
+ * on that CPU go unseen. kprobe programs run with preemption off.
+ */
+enum kpt_preempt { PREEMPT_NO, PREEMPT_FULL, PREEMPT_UNKNOWN };
+
+/*
+ * The model from uname's version string ("#1 SMP PREEMPT_DYNAMIC ...")
+ * and, for PREEMPT_DYNAMIC, /sys/kernel/debug/sched/preempt ("none
+ * voluntary (full)"; NULL: unreadable). desc says which and from where.
+ */
+enum kpt_preempt preempt_model(const char *version, const char *sched_preempt, char *desc,
+			       size_t len);
+
 struct plan_input {
 	bool kernel_btf;	/* the running kernel exposes BTF */
+	enum kpt_preempt preempt;
+	char preempt_desc[96];
 	bool btf_loaded;	/* BTF read (kernel or --btf) */
 	bool btf_func[PP_MAX];	/* FUNC in BTF (PP_PAGE_FREE: btf_trace_ typedef) */
 	const struct ksyms *ksyms;	/* NULL: kallsyms unreadable */
@@ -71,6 +90,8 @@ struct plan {
 	bool rule_sound;	/* flushes are visible (or none exist) */
 	int fentry_err;
 	bool kprobes, kernel_btf, force_kprobes;
+	enum kpt_preempt preempt;
+	char preempt_desc[96];
 	bool kprobe_missed;	/* as plan_input's */
 	struct layout layout;	/* unknown: the plan is not complete */
 };
