@@ -364,7 +364,9 @@ fi
 # seen: false violations (fixed in attach_destroy()).
 dcheck() {
 	local name=$1 dur=$2 sig=$3 out=$tmp/d-$3.json wp kp rc q v intr reasons after want
-	(echo "$churn" >$D/run) 2>/dev/null &
+	# Longer than any attach: on a -debug kernel kptwatch took more than
+	# $churn's 30 s to attach and the churn ended first. stop_writer ends it.
+	(echo "${churn/secs=30/secs=1200}" >$D/run) 2>/dev/null &
 	wp=$!
 	stray+=("$wp")
 	if ! wait_for 300 churning 2; then
