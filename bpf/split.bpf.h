@@ -274,26 +274,33 @@ static __always_inline int kpt_split_cpa(__u64 now, __u64 cpa_va, __u64 top, __u
 					 bool la57)
 {
 	struct kpt_split_walk w = {};
-	struct cpa_data *cpa = (void *)cpa_va;
-	__u64 n, list, start = 0;
+	__u64 raw[16], n, vaddr, start = 0;
 	__u32 flags;
 
-	if (!cpa_va || !top || !base) {
+	/*
+	 * The struct in one read, not a helper call per field: this runs
+	 * for every page DEBUG_PAGEALLOC maps or unmaps. The offsets are
+	 * the running kernel's (CO-RE), the buffer is 8-byte aligned.
+	 */
+	if (!cpa_va || !top || !base || bpf_core_type_size(struct cpa_data) > sizeof(raw) ||
+	    bpf_probe_read_kernel(raw, bpf_core_type_size(struct cpa_data), (void *)cpa_va)) {
 		kpt_count(KPT_C_WALK_TRUNC);
 		return -1;
 	}
-	if (BPF_CORE_READ(cpa, pgd))
+	if (*(__u64 *)((void *)raw + bpf_core_field_offset(struct cpa_data, pgd)))
 		return 0;
-	n = BPF_CORE_READ(cpa, numpages);
-	flags = BPF_CORE_READ(cpa, flags);
+	n = *(__u64 *)((void *)raw + bpf_core_field_offset(struct cpa_data, numpages));
+	flags = *(__u32 *)((void *)raw + bpf_core_field_offset(struct cpa_data, flags));
+	vaddr = *(__u64 *)((void *)raw + bpf_core_field_offset(struct cpa_data, vaddr));
 	w.now = now;
 	w.top = top;
 	w.base = base;
 	w.la57 = la57;
 	if (flags & (KPT_CPA_ARRAY | KPT_CPA_PAGES_ARRAY)) {
 		w.pages = !!(flags & KPT_CPA_PAGES_ARRAY);
-		list = w.pages ? (__u64)BPF_CORE_READ(cpa, pages) : (__u64)BPF_CORE_READ(cpa, vaddr);
-		w.list = list;
+		w.list = w.pages ?
+			 *(__u64 *)((void *)raw + bpf_core_field_offset(struct cpa_data, pages)) :
+			 vaddr;
 		bpf_loop(n < KPT_SPLIT_ADDRS ? n : KPT_SPLIT_ADDRS, kpt_split_elem, &w, 0);
 		if (w.fault || n > KPT_SPLIT_ADDRS) {
 			kpt_count(KPT_C_WALK_TRUNC);
@@ -301,7 +308,7 @@ static __always_inline int kpt_split_cpa(__u64 now, __u64 cpa_va, __u64 top, __u
 		}
 		return w.learned;
 	}
-	if (bpf_probe_read_kernel(&start, sizeof(start), BPF_CORE_READ(cpa, vaddr))) {
+	if (bpf_probe_read_kernel(&start, sizeof(start), (void *)vaddr)) {
 		kpt_count(KPT_C_WALK_TRUNC);
 		return -1;
 	}
