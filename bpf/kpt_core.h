@@ -76,6 +76,20 @@ struct mm_struct {
 
 struct task_struct {
 	struct mm_struct *mm;
+	struct mm_struct *active_mm;	/* a kernel thread's borrowed mm */
+} __attribute__((preserve_access_index));
+
+/*
+ * x86 CPA's request (arch/x86/mm/pat/set_memory.c), static there but in
+ * BTF wherever __change_page_attr_set_clr() is (6.12, 7.3). Only what the
+ * split walk reads (bpf/split.bpf.h).
+ */
+struct cpa_data {
+	unsigned long *vaddr;
+	unsigned long *pgd;		/* pgd_t *: NULL for init_mm */
+	unsigned long numpages;
+	unsigned int flags;
+	struct page **pages;
 } __attribute__((preserve_access_index));
 
 /* x86_64 kernel pt_regs, kernel member names (bpf_tracing.h wants these). */

@@ -583,3 +583,104 @@ int table_walk(void *ctx)
 				      base && base < KPT_L4_KERNEL_START);
 	return 0;
 }
+
+/*
+ * CPA's large-page splits (split.bpf.h): __change_page_attr_set_clr()
+ * links the tables it splits off itself, past every link point. Its exit
+ * walks the range it changed. fexit alone: the arguments are still there
+ * at the exit, and a fentry would only add a trampoline call to a
+ * function DEBUG_PAGEALLOC runs for every page. Not critical: without it
+ * such tables are judged only when handed to the deferral, as before.
+ */
+#include "split.bpf.h"
+
+static __always_inline void on_cpa_exit(__u64 cpa)
+{
+	struct task_struct *task = (void *)bpf_get_current_task();
+	/* any mm's top table: the kernel half is init_mm's, shared */
+	__u64 top = (__u64)BPF_CORE_READ(task, active_mm, pgd);
+	__u64 base = kpt_page_offset();
+
+	/* the clock only for a table learned: nearly every call learns none */
+	kpt_split_cpa(0, cpa, top, base, base && base < KPT_L4_KERNEL_START);
+}
+
+SEC("fexit/__change_page_attr_set_clr")
+int fexit_cpa_split(__u64 *ctx)
+{
+	on_cpa_exit(kpt_arg(ctx, 0));
+	return 0;
+}
+
+/*
+ * The kprobe flavour has no arguments at the return: the entry keeps cpa
+ * per task. A stack, as the function calls itself for the range's
+ * direct-map alias; an interrupt's call (DEBUG_PAGEALLOC) nests whole
+ * within the task's. Every CPU's idle task is pid 0: keyed by CPU.
+ */
+#define KPT_CPA_DEPTH	4
+
+struct kpt_cpa_stack {
+	__u64 cpa[KPT_CPA_DEPTH];
+	__u32 depth;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, struct kpt_cpa_stack);
+} cpa_args SEC(".maps");
+
+static __always_inline __u64 cpa_task(void)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+
+	return (__u32)id ? id : (1ULL << 63) | bpf_get_smp_processor_id();
+}
+
+SEC("kprobe")
+int BPF_KPROBE(kprobe_cpa_split, void *cpa)
+{
+	struct kpt_cpa_stack zero = {}, *s;
+	__u64 task = cpa_task();
+
+	s = bpf_map_lookup_elem(&cpa_args, &task);
+	if (!s) {
+		if (bpf_map_update_elem(&cpa_args, &task, &zero, BPF_NOEXIST) &&
+		    !bpf_map_lookup_elem(&cpa_args, &task)) {
+			kpt_count(KPT_C_MAP_FULL);
+			return 0;
+		}
+		s = bpf_map_lookup_elem(&cpa_args, &task);
+		if (!s)
+			return 0;
+	}
+	if (s->depth < KPT_CPA_DEPTH)
+		s->cpa[s->depth] = (__u64)cpa;
+	s->depth++;
+	return 0;
+}
+
+SEC("kretprobe")
+int BPF_KRETPROBE(kretprobe_cpa_split)
+{
+	__u64 task = cpa_task(), cpa;
+	struct kpt_cpa_stack *s;
+	__u32 d;
+
+	s = bpf_map_lookup_elem(&cpa_args, &task);
+	if (!s || !s->depth)
+		return 0;	/* the entry was missed: attached meanwhile */
+	d = --s->depth;
+	cpa = d < KPT_CPA_DEPTH ? s->cpa[d] : 0;
+	if (!d)
+		bpf_map_delete_elem(&cpa_args, &task);
+	if (!cpa) {
+		kpt_count(KPT_C_WALK_TRUNC);	/* deeper than kept */
+		return 0;
+	}
+	on_cpa_exit(cpa);
+	return 0;
+}

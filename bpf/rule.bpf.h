@@ -371,7 +371,8 @@ static __noinline int kpt_rule_learn(__u64 now, __u64 pfn, __u32 level, __u32 sr
 		kpt_count(KPT_C_MAP_FULL);
 		return err;
 	}
-	kpt_count(src == KPT_TS_WALK ? KPT_C_TABLE_WALKED : KPT_C_TABLE_LINKED);
+	kpt_count(src == KPT_TS_WALK ? KPT_C_TABLE_WALKED :
+		  src == KPT_TS_SPLIT ? KPT_C_TABLE_SPLIT : KPT_C_TABLE_LINKED);
 	return 1;
 }
 

@@ -6,6 +6,7 @@
  * attached.
  */
 #include "walk.bpf.h"
+#include "split.bpf.h"
 #include "testrun.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -169,6 +170,85 @@ int testrun_walk(__u64 *ctx)
 		return 0;
 	case KPT_TOP_WALK_ACTIVE:
 		KPT_WRITE_ONCE(walk_active, a0);
+		return 0;
+	}
+	return -1;
+}
+
+/*
+ * A struct cpa_data for KPT_TOP_SPLIT_CPA: its fields written through
+ * CO-RE, so they sit where the running kernel's BTF puts them, and the
+ * array its vaddr or pages points at.
+ */
+struct kpt_test_cpa {
+	__u64 cpa[16];
+	__u64 scratch;
+	__u64 elem[2];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct kpt_test_cpa);
+} test_cpa SEC(".maps");
+
+/* The split walk (split.bpf.h) over test_tables, as the fexit of
+ * __change_page_attr_set_clr() walks init_mm's. */
+SEC("raw_tp")
+int testrun_split(__u64 *ctx)
+{
+	__u64 op = ctx[0], now = ctx[1];
+	__u64 a0 = ctx[3], a1 = ctx[4], a2 = ctx[5];
+	__u64 a3 = ctx[6], a4 = ctx[7], a5 = ctx[8];
+	struct kpt_split_walk w = { .now = now };
+	struct kpt_test_table *t;
+	struct kpt_test_cpa *c;
+	struct cpa_data *cpa;
+	__u32 zero = 0, ix;
+
+	t = bpf_map_lookup_elem(&test_tables, &zero);
+	if (!t)
+		return -1;
+	/* addresses as numbers: through memory, not a pointer cast */
+	test_out = (__u64)t->e;
+	w.top = KPT_READ_ONCE(test_out);
+
+	switch (op) {
+	case KPT_TOP_SPLIT_RANGE:
+		w.base = a0;
+		w.la57 = a3;
+		test_out = kpt_split_range(&w, a1, a2);
+		if (!w.done)
+			test_out = -1;
+		return 0;
+	case KPT_TOP_SPLIT_LEARN:
+		ix = a0 < KPT_TEST_TABLES ? a0 : 0;
+		t = bpf_map_lookup_elem(&test_tables, &ix);
+		if (!t)
+			return -1;
+		test_out = (__u64)&t->e[a1 & (KPT_PTRS_PER_PMD - 1)];
+		kpt_split_learn(&w, KPT_READ_ONCE(test_out), a2, a3, a4);
+		test_out = w.learned;
+		return 0;
+	case KPT_TOP_SPLIT_CPA:
+		c = bpf_map_lookup_elem(&test_cpa, &zero);
+		if (!c || bpf_core_type_size(struct cpa_data) > sizeof(c->cpa))
+			return -1;
+		__builtin_memset(c->cpa, 0, sizeof(c->cpa));
+		c->elem[0] = a4;
+		c->elem[1] = a5;
+		c->scratch = (__u64)c->elem;
+		cpa = (void *)c->cpa;
+		cpa->numpages = a2;
+		cpa->flags = a1;
+		cpa->pgd = (void *)a3;
+		if (a1 & KPT_CPA_PAGES_ARRAY)
+			cpa->pages = (void *)KPT_READ_ONCE(c->scratch);
+		else
+			cpa->vaddr = (void *)KPT_READ_ONCE(c->scratch);
+		c->scratch = (__u64)c->cpa;
+		test_out = kpt_split_cpa(now, KPT_READ_ONCE(c->scratch), w.top, a0, false);
 		return 0;
 	}
 	return -1;

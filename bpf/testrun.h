@@ -37,6 +37,18 @@ enum kpt_test_op {
 				 * that frees look as if made mid-walk */
 	KPT_TOP_LINK_VA,	/* base, entry address, level: kpt_link_va()
 				 * -> test_out */
+	/* testrun_split from here on; test_tables[0] is the top table */
+	KPT_TOP_SPLIT_RANGE,	/* base, start, npages, la57: kpt_split_range()
+				 * -> test_out: tables learned, -1 if the walk
+				 * did not finish */
+	KPT_TOP_SPLIT_LEARN,	/* table, entry, pfn, level, va: kpt_split_learn()
+				 * of pfn as read from test_tables[table]
+				 * .e[entry], which may hold something else by
+				 * now (a race) -> test_out: tables learned */
+	KPT_TOP_SPLIT_CPA,	/* base, flags, npages, pgd, elem0, elem1: a
+				 * struct cpa_data built in test_cpa, whose
+				 * vaddr (or pages) is an array holding elem0,
+				 * elem1, walked by kpt_split_cpa() -> test_out */
 };
 
 #define KPT_TEST_LIST_MAX	3

@@ -93,6 +93,7 @@
 	  "a list or table walk stopped early, or a page did not decode")	\
 	X(TABLE_WALKED, "table_walked", "kernel tables found by the walk of init_mm") \
 	X(TABLE_LINKED, "table_linked", "kernel tables seen linked after the walk") \
+	X(TABLE_SPLIT, "table_split", "kernel tables seen linked by a CPA large-page split") \
 	X(TABLE_FREED, "table_freed", "known kernel tables that reached the allocator") \
 	X(WALK_RACE, "walk_race", "tables the walk found that were freed while it ran") \
 	X(DATA_PAGE, "data_page", "free_pagetable() pages that are no known table (vmemmap data)") \
@@ -182,7 +183,8 @@ struct kpt_table {
 	__u8 src;		/* enum kpt_table_src */
 };
 
-enum kpt_table_src { KPT_TS_WALK = 1, KPT_TS_LINK, KPT_TS_POINT };
+/* SPLIT: found in the range of a CPA call (bpf/split.bpf.h), not at a link point */
+enum kpt_table_src { KPT_TS_WALK = 1, KPT_TS_LINK, KPT_TS_POINT, KPT_TS_SPLIT };
 
 /*
  * Log-linear histogram: values below 2^KPT_HIST_SUB_BITS get a slot each,

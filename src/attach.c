@@ -215,7 +215,7 @@ void attach_setup(struct bpf_object *obj, const struct plan *p)
 		bool kprobe = pt->method == METH_KPROBE ||
 			      (fentry && p->kprobes && pt->nsyms && !pt->no_twin);
 
-		load(obj, "fentry", pt->prog, fentry, pt->func);
+		load(obj, "fentry", pt->prog, fentry && !pt->exit_only, pt->func);
 		load(obj, "fexit", pt->prog, fentry && pt->paired, pt->func);
 		load(obj, "kprobe", pt->prog, kprobe, NULL);
 		load(obj, "kretprobe", pt->prog, kprobe && pt->paired, NULL);
@@ -385,8 +385,8 @@ static int attach_fentry(struct bpf_object *obj, const struct plan_point *pt,
 
 	if (pt->paired && (err = attach_prog(st, prog(obj, "fexit", pt->prog))))
 		return err;
-	/* a link point is one fexit: it reads the arguments at return */
-	if (pt->paired && !ent)
+	/* a link or split point is one fexit: it reads the arguments at return */
+	if (pt->exit_only || (pt->paired && !ent))
 		return 0;
 	if ((err = attach_prog(st, ent))) {
 		/* no half-attached pair: drop the fexit just made */
@@ -429,7 +429,7 @@ int attach_plan(struct bpf_object *obj, struct plan *p, struct attach_state *st,
 		PP_ASYNC_FREE_LIST, PP_ASYNC_FREE_PAGES, PP_ASYNC_FREE, PP_ASYNC_FREE_BOOTMEM,
 		PP_PAGETABLE_FREE_KERNEL, PP_PMD_FREE_PTE_PAGE, PP_PUD_FREE_PMD_PAGE,
 		PP_FREE_PAGETABLE, PP_PTE_ALLOC_KERNEL, PP_PMD_ALLOC, PP_PUD_ALLOC,
-		PP_P4D_ALLOC, PP_ALLOC_LOW_PAGES,
+		PP_P4D_ALLOC, PP_ALLOC_LOW_PAGES, PP_CPA_SPLIT,
 	};
 	char why[192];
 	int err = 0;

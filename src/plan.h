@@ -24,7 +24,7 @@ enum {
 	PP_PAGETABLE_FREE_KERNEL, PP_WORK_FUNC, PP_INVAL,
 	PP_PMD_FREE_PTE_PAGE, PP_PUD_FREE_PMD_PAGE, PP_FREE_PAGETABLE,
 	PP_PTE_ALLOC_KERNEL, PP_PMD_ALLOC, PP_PUD_ALLOC, PP_P4D_ALLOC, PP_ALLOC_LOW_PAGES,
-	PP_PAGE_FREE, PP_MAX,
+	PP_CPA_SPLIT, PP_PAGE_FREE, PP_MAX,
 };
 
 /* A function's compiler clones each take a kprobe; more are not watched. */
@@ -35,6 +35,7 @@ struct plan_point {
 	const char *prog;	/* BPF program suffix: fentry_<prog>, kprobe_<prog> */
 	enum kpt_role role;
 	bool paired;		/* also has an exit program */
+	bool exit_only;		/* fentry flavour: the fexit alone (it reads the arguments) */
 	bool in_btf;
 	int nsyms;		/* kallsyms candidates, clones included */
 	char sym[128];		/* what a kprobe attaches to */

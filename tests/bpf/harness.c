@@ -24,6 +24,11 @@ static const char *const counter_names[KPT_C_MAX] = {
 	[KPT_C_RANGE_UNKNOWN] = "RANGE_UNKNOWN",
 	[KPT_C_UNKNOWN] = "UNKNOWN",
 	[KPT_C_WALK_TRUNC] = "WALK_TRUNC",
+	[KPT_C_TABLE_WALKED] = "TABLE_WALKED",
+	[KPT_C_TABLE_LINKED] = "TABLE_LINKED",
+	[KPT_C_TABLE_SPLIT] = "TABLE_SPLIT",
+	[KPT_C_TABLE_FREED] = "TABLE_FREED",
+	[KPT_C_WALK_RACE] = "WALK_RACE",
 	[PT(KPT_PT_NONE)] = "POINT(none)",
 	[PT(KPT_PT_ASYNC_FREE_DTOR)] = "POINT(async_free_dtor)",
 	[PT(KPT_PT_ASYNC_FREE_LIST)] = "POINT(async_free_page_list)",
@@ -112,7 +117,8 @@ long tb_run(struct tb *t, int cpu, __u64 op, __u64 now, __u64 task,
 		.cpu = cpu % t->ncpu,
 	);
 	int err;
-	struct bpf_program *pg = op >= KPT_TOP_WALK_ADDR && op <= KPT_TOP_WALK_ACTIVE ?
+	struct bpf_program *pg = op >= KPT_TOP_SPLIT_RANGE ? t->skel->progs.testrun_split :
+				 op >= KPT_TOP_WALK_ADDR && op <= KPT_TOP_WALK_ACTIVE ?
 				 t->skel->progs.testrun_walk : t->skel->progs.testrun;
 
 	err = bpf_prog_test_run_opts(bpf_program__fd(pg), &opts);

@@ -57,6 +57,9 @@ static int check_names(struct kptwatch_bpf *s, char *why, size_t len)
 		s->progs.kretprobe_inval,
 		s->progs.tp_btf_page_free,
 		s->progs.raw_tp_page_free,
+		s->progs.fexit_cpa_split,
+		s->progs.kprobe_cpa_split,
+		s->progs.kretprobe_cpa_split,
 	};
 	const struct {
 		const struct bpf_map *map;
@@ -220,6 +223,7 @@ int tb_load_checks(int *passed, int *failed)
 		"kprobe_free_pagetable", "kprobe_work_func",
 		"kretprobe_work_func", "kprobe_inval", "kretprobe_inval",
 	};
+	static const char *const cpa[] = { "kprobe_cpa_split", "kretprobe_cpa_split" };
 	struct kptwatch_bpf *s;
 	char why[256] = "";
 	int err;
@@ -239,5 +243,8 @@ int tb_load_checks(int *passed, int *failed)
 	err = load_only(kprobes, sizeof(kprobes) / sizeof(kprobes[0]), why,
 			sizeof(why));
 	report("load_kprobe_programs", err, why, passed, failed);
+	/* CPA's splits: the range walk (split.bpf.h) behind the kprobe pair */
+	err = load_only(cpa, sizeof(cpa) / sizeof(cpa[0]), why, sizeof(why));
+	report("load_kprobe_cpa_split", err, why, passed, failed);
 	return 0;
 }

@@ -1378,6 +1378,260 @@ static int link_va(struct tb *t)
 	return 0;
 }
 
+
+/*
+ * CPA's large-page splits (split.bpf.h), over the fake tables: top
+ * (test_tables[0]) -> PUD table 1 -> PMD tables 2 (1 GiB SV) and 3 (the
+ * next 1 GiB); PMD table 2 has PTE tables at entries 5, 6 and 511, a
+ * 2 MiB leaf at 4. The split walk learns the tables under the range the
+ * CPA call changed, at PMD and PUD granularity, and nothing else.
+ */
+#define SV	(VMALLOC + (3ULL << 30))	/* PUD entry 3 of the PUD table */
+#define SV_PMD(i)	(SV + (__u64)(i) * (2ULL << 20))
+#define SPLIT(t, base, start, npages)					\
+	tb_run(t, 0, KPT_TOP_SPLIT_RANGE, 1000, 0, base, start, npages, 0, 0, 0)
+
+static __u64 split_setup(struct tb *t, __u64 tbl[][KPT_TEST_TABLE_ENTRIES])
+{
+	memset(tbl, 0, 4 * sizeof(tbl[0]));
+	tbl[0][(SV >> 39) & 511] = TBL(1) | PTR;
+	tbl[1][3] = TBL(2) | PTR;
+	tbl[1][4] = TBL(3) | PTR;
+	tbl[1][5] = (0x40000ULL << 12) | LEAF;	/* a 1 GiB leaf */
+	tbl[2][4] = (0x800ULL << 12) | LEAF;	/* a 2 MiB leaf */
+	tbl[2][5] = (0x777ULL << 12) | PTR;
+	tbl[2][6] = (0x778ULL << 12) | PTR;
+	tbl[2][511] = (0x779ULL << 12) | PTR;
+	tbl[3][0] = (0x77aULL << 12) | PTR;
+	return walk_setup(t, tbl, 4);
+}
+
+/* pfn learned by the split walk at level, mapping from va */
+static int want_split(struct tb *t, __u64 pfn, int level, __u64 va, int line)
+{
+	static const __u64 span[] = { 0, 1ULL << 21, 1ULL << 30 };
+	struct kpt_table tb;
+
+	if (tb_table(t, pfn, &tb))
+		TB_FAIL(t, "line %d: pfn %#llx not learned", line, (unsigned long long)pfn);
+	if (tb.level != level || tb.src != KPT_TS_SPLIT || tb.va_start != va ||
+	    tb.va_end != va + span[level])
+		TB_FAIL(t, "line %d: pfn %#llx level %d src %d maps %#llx-%#llx, want level %d "
+			"src %d %#llx-%#llx", line, (unsigned long long)pfn, tb.level, tb.src,
+			(unsigned long long)tb.va_start, (unsigned long long)tb.va_end, level,
+			KPT_TS_SPLIT, (unsigned long long)va, (unsigned long long)(va + span[level]));
+	return 0;
+}
+
+#define WANT_SPLIT(t, pfn, level, va) do {				\
+	if (want_split(t, pfn, level, va, __LINE__))			\
+		return -1;						\
+} while (0)
+
+#define NOT_LEARNED(t, pfn)						\
+	EXPECT_EQ(t, tb_table(t, pfn, &(struct kpt_table){}), -ENOENT)
+
+/*
+ * A 1-page change inside PMD entry 5: its PTE table (a split 2 MiB page)
+ * and the PMD table above it (a split 1 GiB page, as far as the walk can
+ * tell) are learned with the VA they map; entry 6's table, outside the
+ * range, is not. Freed without a hand-over, the split table is a
+ * violation: before the split walk it was no known table, and such a
+ * free went unseen (issue 8, mutant 7.3/2).
+ */
+static int split_pmd_in_range(struct tb *t)
+{
+	static __u64 tbl[4][KPT_TEST_TABLE_ENTRIES];
+	__u64 base = split_setup(t, tbl);
+
+	EXPECT_TRUE(t, base != 0);
+	EXPECT_EQ(t, SPLIT(t, base, SV_PMD(5) + 0x3000, 1), 0);
+	EXPECT_EQ(t, t->skel->bss->test_out, 2);
+	WANT_SPLIT(t, 0x777, 1, SV_PMD(5));
+	WANT_SPLIT(t, TBL(2) >> 12, 2, SV);
+	NOT_LEARNED(t, 0x778);
+	NOT_LEARNED(t, 0x779);
+	NOT_LEARNED(t, TBL(1) >> 12);		/* the PUD table: no split links one */
+	EXPECT_EQ(t, tb_table_count(t), 2);
+	WANT_COUNTERS(t, { KPT_C_TABLE_SPLIT, 2 });
+
+	F(t, 0, 2000, FREER, 0x777, 0);
+	tb_events(t);
+	EXPECT_EQ(t, t->nev, 1);
+	return check_violation_ev(t, &t->ev[0], KPT_EV_VIOLATION, 0x777, 1000, 2000,
+				  KPT_PT_UNNAMED, 0);
+}
+
+/*
+ * Ranges over two PMD entries, and over two 1 GiB (two PMD tables): every
+ * table under the range, each with its own VA. A 2 MiB leaf has no table
+ * below it; a 1 GiB leaf and a hole in the PUD table are skipped whole.
+ */
+static int split_two_pmds(struct tb *t)
+{
+	static __u64 tbl[4][KPT_TEST_TABLE_ENTRIES];
+	__u64 base = split_setup(t, tbl);
+
+	EXPECT_TRUE(t, base != 0);
+	/* the last page of entry 5 and the first of entry 6 */
+	SPLIT(t, base, SV_PMD(6) - 0x1000, 2);
+	EXPECT_EQ(t, t->skel->bss->test_out, 3);
+	WANT_SPLIT(t, 0x777, 1, SV_PMD(5));
+	WANT_SPLIT(t, 0x778, 1, SV_PMD(6));
+	WANT_SPLIT(t, TBL(2) >> 12, 2, SV);
+	/* entry 511 of PMD table 2 and entry 0 of PMD table 3 */
+	SPLIT(t, base, SV_PMD(511), 512 + 1);
+	EXPECT_EQ(t, t->skel->bss->test_out, 3);
+	WANT_SPLIT(t, 0x779, 1, SV_PMD(511));
+	WANT_SPLIT(t, TBL(3) >> 12, 2, SV + (1ULL << 30));
+	WANT_SPLIT(t, 0x77a, 1, SV + (1ULL << 30));
+	/* the leaf at entry 4, then the 1 GiB leaf, a hole and beyond: nothing */
+	SPLIT(t, base, SV_PMD(4), 512);
+	EXPECT_EQ(t, t->skel->bss->test_out, 0);
+	SPLIT(t, base, SV + (2ULL << 30), 3 * 512 * 512);
+	EXPECT_EQ(t, t->skel->bss->test_out, 0);
+	NOT_LEARNED(t, 0x800);
+	NOT_LEARNED(t, 0x40000);
+	EXPECT_EQ(t, tb_table_count(t), 6);
+	WANT_COUNTERS(t, { KPT_C_TABLE_SPLIT, 6 });
+	return 0;
+}
+
+/*
+ * Tables known already (the walk, a link point) are left as they are:
+ * one lookup, no relearn, no count. User addresses are not walked.
+ */
+static int split_known(struct tb *t)
+{
+	static __u64 tbl[4][KPT_TEST_TABLE_ENTRIES];
+	__u64 base = split_setup(t, tbl);
+	struct kpt_table tb;
+
+	EXPECT_TRUE(t, base != 0);
+	L_VA(t, 500, 0x777, 1, SV_PMD(5));
+	SPLIT(t, base, SV_PMD(5), 1);
+	EXPECT_EQ(t, t->skel->bss->test_out, 1);	/* the PMD table only */
+	EXPECT_EQ(t, tb_table(t, 0x777, &tb), 0);
+	EXPECT_EQ(t, tb.src, KPT_TS_LINK);
+	EXPECT_EQ(t, tb.ts, 500);
+	SPLIT(t, base, SV_PMD(5), 1);
+	EXPECT_EQ(t, t->skel->bss->test_out, 0);
+	SPLIT(t, base, 0x7f0000000000ULL, 1);
+	EXPECT_EQ(t, t->skel->bss->test_out, 0);
+	WANT_COUNTERS(t, { KPT_C_TABLE_LINKED, 1 }, { KPT_C_TABLE_SPLIT, 1 });
+	return 0;
+}
+
+/*
+ * A range past the step bound stops and says so (walk_trunc), as does a
+ * table that cannot be read: the verdict is then incomplete, not clean.
+ * Every PUD entry points at PMD table 2 here: 512 GiB of PMD entries.
+ */
+static int split_trunc(struct tb *t)
+{
+	static __u64 tbl[4][KPT_TEST_TABLE_ENTRIES];
+	__u64 base = split_setup(t, tbl);
+
+	for (int i = 0; i < KPT_TEST_TABLE_ENTRIES; i++)
+		tbl[1][i] = TBL(2) | PTR;
+	base = walk_setup(t, tbl, 4);
+	EXPECT_TRUE(t, base != 0);
+	SPLIT(t, base, VMALLOC, 512ULL * 512 * 512);
+	EXPECT_EQ(t, t->skel->bss->test_out, -1ULL);
+	WANT_COUNTERS(t, { KPT_C_TABLE_SPLIT, 4 }, { KPT_C_WALK_TRUNC, 1 });
+	/* the PUD table is at base + 4096 + ...: with another base, unmapped */
+	SPLIT(t, 0x10000000000ULL, SV_PMD(5), 1);
+	EXPECT_EQ(t, t->skel->bss->test_out, -1ULL);
+	WANT_COUNTERS(t, { KPT_C_TABLE_SPLIT, 4 }, { KPT_C_WALK_TRUNC, 2 });
+	return 0;
+}
+
+/*
+ * The entry was read pointing at a table that has been unlinked (and may
+ * be freed) by the time it is learned: the learn is undone, so the pfn's
+ * next life is not taken for a table (walk_race). One still linked stays.
+ */
+static int split_race(struct tb *t)
+{
+	static __u64 tbl[4][KPT_TEST_TABLE_ENTRIES];
+	__u64 base = split_setup(t, tbl);
+
+	EXPECT_TRUE(t, base != 0);
+	/* entry 5 holds 0x777, but 0x888 was read from it */
+	tb_run(t, 0, KPT_TOP_SPLIT_LEARN, 1000, 0, 2, 5, 0x888, 1, SV_PMD(5), 0);
+	EXPECT_EQ(t, t->skel->bss->test_out, 0);
+	NOT_LEARNED(t, 0x888);
+	/* entry 4 became a leaf since */
+	tb_run(t, 0, KPT_TOP_SPLIT_LEARN, 1000, 0, 2, 4, 0x999, 1, SV_PMD(4), 0);
+	NOT_LEARNED(t, 0x999);
+	tb_run(t, 0, KPT_TOP_SPLIT_LEARN, 1000, 0, 2, 5, 0x777, 1, SV_PMD(5), 0);
+	EXPECT_EQ(t, t->skel->bss->test_out, 1);
+	WANT_SPLIT(t, 0x777, 1, SV_PMD(5));
+	WANT_COUNTERS(t, { KPT_C_TABLE_SPLIT, 3 }, { KPT_C_WALK_RACE, 2 });
+	F(t, 0, 2000, FREER, 0x888, 0);		/* its reuse: nothing */
+	tb_events(t);
+	EXPECT_EQ(t, t->nev, 0);
+	return 0;
+}
+
+#define CPA(t, base, flags, n, pgd, e0, e1)				\
+	tb_run(t, 0, KPT_TOP_SPLIT_CPA, 1000, 0, base, flags, n, pgd, e0, e1)
+#define CPA_ARRAY	0x02
+#define CPA_PAGES_ARRAY	0x04
+
+/*
+ * struct cpa_data as __change_page_attr_set_clr() leaves it: numpages
+ * pages from *vaddr, or an array of addresses (CPA_ARRAY) or of struct
+ * page pointers (CPA_PAGES_ARRAY, their direct-map address). Another
+ * mm's pgd (EFI's) is not init_mm's: not walked.
+ */
+static int split_cpa(struct tb *t)
+{
+	static __u64 tbl[4][KPT_TEST_TABLE_ENTRIES];
+	__u64 base = split_setup(t, tbl);
+
+	EXPECT_TRUE(t, base != 0);
+	EXPECT_EQ(t, CPA(t, base, 0, 1, 0xffff888000001000ULL, SV_PMD(6), 0), 0);
+	EXPECT_EQ(t, t->skel->bss->test_out, 0);	/* EFI's pgd */
+	EXPECT_EQ(t, tb_table_count(t), 0);
+	CPA(t, base, 0, 1, 0, SV_PMD(6) + 0x5000, 0);
+	EXPECT_EQ(t, t->skel->bss->test_out, 2);
+	WANT_SPLIT(t, 0x778, 1, SV_PMD(6));
+	WANT_SPLIT(t, TBL(2) >> 12, 2, SV);
+	/* two addresses: their two tables, not the one between them */
+	CPA(t, base, CPA_ARRAY, 2, 0, SV_PMD(5) + 0x1000, SV_PMD(511));
+	EXPECT_EQ(t, t->skel->bss->test_out, 2);
+	WANT_SPLIT(t, 0x777, 1, SV_PMD(5));
+	WANT_SPLIT(t, 0x779, 1, SV_PMD(511));
+	WANT_COUNTERS(t, { KPT_C_TABLE_SPLIT, 4 });
+	return 0;
+}
+
+#define SPLIT_HINT	0xffffea0000000000ULL
+
+static int split_cpa_pages(struct tb *t)
+{
+	static __u64 tbl[4][KPT_TEST_TABLE_ENTRIES];
+	__u64 base, va, pfn = 0x12345;
+
+	memset(tbl, 0, sizeof(tbl));
+	base = walk_setup(t, tbl, 4);
+	EXPECT_TRUE(t, base != 0);
+	/* page_address() of pfn through the fake direct map */
+	va = base + (pfn << 12);
+	EXPECT_TRUE(t, va >> 63);
+	tbl[0][(va >> 39) & 511] = TBL(1) | PTR;
+	tbl[1][(va >> 30) & 511] = TBL(2) | PTR;
+	tbl[2][(va >> 21) & 511] = (0x777ULL << 12) | PTR;
+	base = walk_setup(t, tbl, 4);
+	CPA(t, base, CPA_PAGES_ARRAY, 2, 0, SPLIT_HINT + pfn * 64, SPLIT_HINT + (pfn + 1) * 64);
+	EXPECT_EQ(t, t->skel->bss->test_out, 2);
+	WANT_SPLIT(t, 0x777, 1, va & ~((2ULL << 20) - 1));
+	WANT_SPLIT(t, TBL(2) >> 12, 2, va & ~((1ULL << 30) - 1));
+	WANT_COUNTERS(t, { KPT_C_TABLE_SPLIT, 2 });
+	return 0;
+}
+
 const struct tb_case tb_rule_cases[] = {
 	CASE(clean_enqueue_inval_free),
 	CASE(violation_enqueue_free),
@@ -1427,6 +1681,13 @@ const struct tb_case tb_rule_cases[] = {
 	CASE(watched_filters),
 	CASE(watched_upkeep),
 	CASE(watched_above, .watched_words = 1),
+	CASE(split_pmd_in_range),
+	CASE(split_two_pmds),
+	CASE(split_known),
+	CASE(split_trunc),
+	CASE(split_race),
+	CASE(split_cpa),
+	CASE(split_cpa_pages, .vmemmap_hint = SPLIT_HINT),
 };
 
 const int tb_rule_ncases = sizeof(tb_rule_cases) / sizeof(tb_rule_cases[0]);

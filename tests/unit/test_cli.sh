@@ -123,7 +123,7 @@ if [[ $prc =~ ^[023]$ ]] && grep -q '^shape: ' <<<"$out" &&
 else
 	nok "probe on $(uname -r)" "rc=$prc" "$out"
 fi
-"$K" probe --json | jq -e ".exit_code == $prc and (.plan.points | length) == 17" >/dev/null &&
+"$K" probe --json | jq -e ".exit_code == $prc and (.plan.points | length) == 18" >/dev/null &&
 	ok "probe --json" || nok "probe --json"
 
 out=$("$K" -v probe 2>/dev/null); rc=$?

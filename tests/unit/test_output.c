@@ -406,7 +406,7 @@ static void test_probe_json(void)
 	plan_build(&in, &p);
 	CAPTURE(buf, out_probe(f, true, &p, &pi, 2));
 	CHECK(jq(".command == \"probe\" and .exit_code == 2 and .plan.shape == \"unpatched\" and "
-		 ".plan.usable == false and (.plan.points | length) == 17 and "
+		 ".plan.usable == false and (.plan.points | length) == 18 and "
 		 "(.plan.points[] | select(.func == \"pmd_free_pte_page\") | "
 		 ".method == \"missing\" and (.why | test(\"EPERM\")))", buf) == 0,
 	      "probe JSON: %s", buf);

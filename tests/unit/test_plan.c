@@ -442,6 +442,63 @@ static void test_preempt_plan(void)
 	CHECK(p.pts[PP_ASYNC_FREE_DTOR].method == METH_FENTRY, "no kprobes: fentry");
 }
 
+/*
+ * Issue 8: the tables CPA's large-page splits link are learned at the exit
+ * of __change_page_attr_set_clr(): fexit alone (it reads the arguments),
+ * kprobe and kretprobe as the fallback. The point is optional: a kernel
+ * without it is as complete as before, and probe's tables: line says
+ * whether the splits are seen.
+ */
+static void test_cpa_split(void)
+{
+	const struct plan_point *pt;
+	struct plan_input in;
+	struct plan p;
+	char mb[320];
+
+	input(&in, "upstream", false, 0);
+	plan_build(&in, &p);
+	pt = &p.pts[PP_CPA_SPLIT];
+	CHECK(pt->method == METH_FENTRY && pt->exit_only && pt->paired && pt->role == ROLE_LINK,
+	      "%s by %s", pt->func, method_name(pt->method));
+	CHECK(pt->needed && !pt->critical, "optional");
+	CHECK(p.complete, "complete");
+	CHECK(strstr(plan_membership(&p, mb, sizeof(mb)), "and CPA's large-page splits"),
+	      "tables: %s", mb);
+	CHECK(!strstr(mb, "CPA splits"), "not listed as unseen: %s", mb);
+
+	plan_drop(&p, PP_CPA_SPLIT, "fexit attach failed: EBUSY");
+	CHECK(p.complete && p.usable, "still complete without it");
+	CHECK(strstr(plan_membership(&p, mb, sizeof(mb)),
+		     "CPA splits: __change_page_attr_set_clr not watched"), "tables: %s", mb);
+
+	/* a link point missing as well: the line says both */
+	plan_drop(&p, PP_PMD_ALLOC, "fentry attach failed: EBUSY");
+	CHECK(strstr(plan_membership(&p, mb, sizeof(mb)), "through __pmd_alloc") &&
+	      strstr(mb, "CPA splits not seen"), "tables: %s", mb);
+
+	/* no fentry: the kprobe pair, on the kallsyms name */
+	input(&in, "upstream", true, -EPERM);
+	plan_build(&in, &p);
+	CHECK(p.pts[PP_CPA_SPLIT].method == METH_KPROBE &&
+	      !strcmp(p.pts[PP_CPA_SPLIT].sym, "__change_page_attr_set_clr"),
+	      "kprobe on %s", p.pts[PP_CPA_SPLIT].sym);
+	CHECK(strstr(plan_membership(&p, mb, sizeof(mb)), "and CPA's large-page splits"),
+	      "tables: %s", mb);
+
+	/* not in this kernel at all: missing, with its cost, not incomplete */
+	input(&in, "upstream", false, 0);
+	in.btf_func[PP_CPA_SPLIT] = false;
+	ksyms_free(ks);
+	ks = ksyms_parse("ffffffff812a0300 T pagetable_free_kernel\n"
+			 "ffffffff81070100 T __pte_alloc_kernel\n");
+	in.ksyms = ks;
+	plan_build(&in, &p);
+	CHECK(p.pts[PP_CPA_SPLIT].method == METH_MISSING && strstr(p.pts[PP_CPA_SPLIT].cost, "CPA"),
+	      "missing: %s", p.pts[PP_CPA_SPLIT].why);
+	CHECK(strstr(plan_membership(&p, mb, sizeof(mb)), "CPA splits not seen"), "tables: %s", mb);
+}
+
 int main(void)
 {
 	RUN(test_seed_fentry);
@@ -460,6 +517,7 @@ int main(void)
 	RUN(test_resolve);
 	RUN(test_preempt_model);
 	RUN(test_preempt_plan);
+	RUN(test_cpa_split);
 	ksyms_free(ks);
 	return unit_done();
 }

@@ -13,7 +13,10 @@
 # run (KPT_PTE_ITERS, default 200: a PTE table linked, unlinked and freed
 # with pte_free_kernel() per iteration), each with drain_ms=KPT_DRAIN_MS
 # (default 3000: how long the module waits for its tables to reach the page
-# allocator after the run).
+# allocator after the run). With KPT_MODULE_LOADS=N (default 0) the
+# workload first unloads and loads the test module N times: on 7.x module
+# loading splits and collapses large pages of the execmem cache (CPA), and
+# frees the collapsed tables (docs/workloads.md).
 #
 # It asserts nothing: it prints what kptwatch and the module said, as
 # "mutant: KEY=VALUE" lines, and the host decides. kptwatch's figures come
@@ -26,6 +29,7 @@ shift
 pmd_iters=${KPT_PMD_ITERS:-32}
 pte_iters=${KPT_PTE_ITERS:-200}
 drain_ms=${KPT_DRAIN_MS:-3000}
+loads=${KPT_MODULE_LOADS:-0}
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
 K=$top/build/kptwatch
@@ -50,12 +54,31 @@ done
 
 out kernel "$(uname -r)"
 out check_args "$*"
-# the series' own counters (0008; a mutant may add some), before and after
+# The series' own counters (0008) and a mutant's (NAME VALUE lines in
+# /sys/kernel/debug/kptwatch_mutant), read by the workload at its start
+# and end: what grew there grew while kptwatch watched, attached and with
+# its walk done, not while it started or tore down (loading and unloading
+# its programs allocates and frees executable memory: on 7.x that splits
+# and collapses large pages too). The module's stats below are the last
+# load's, which runs the two runs.
 S=/sys/kernel/debug/async_pgtable_free/stats
-[ -r $S ] && out series_before "$(tr '\n' ' ' <$S)"
-"$K" check --json "$@" -- sh -c "echo 'vmap_pmd iters=$pmd_iters drain_ms=$drain_ms' >$D/run &&
-	echo 'pte_kernel iters=$pte_iters drain_ms=$drain_ms' >$D/run" >"$tmp/check.json" 2>"$tmp/check.err"
+M=/sys/kernel/debug/kptwatch_mutant
+out module_loads "$loads"
+"$K" check --json "$@" -- sh -c "cat $S $M >'$tmp/series.before' 2>/dev/null
+	i=0
+	while [ \$i -lt $loads ]; do
+		rmmod kptwatch_test && '$top/tests/kmod/load.sh' '$ko' || exit 1
+		i=\$((i + 1))
+	done
+	echo 'vmap_pmd iters=$pmd_iters drain_ms=$drain_ms' >$D/run &&
+	echo 'pte_kernel iters=$pte_iters drain_ms=$drain_ms' >$D/run
+	rc=\$?
+	cat $S $M >'$tmp/series.after' 2>/dev/null
+	exit \$rc" >"$tmp/check.json" 2>"$tmp/check.err"
 out exit $?
+for w in before after; do
+	[ -s "$tmp/series.$w" ] && out series_$w "$(tr '\n' ' ' <"$tmp/series.$w")"
+done
 
 # kptwatch's figures
 jq -r '
@@ -77,6 +100,11 @@ jq -r '
 	kv("walk_trunc"; .counters.walk_trunc),
 	kv("map_full"; .counters.map_full),
 	kv("rb_drop"; .counters.rb_drop),
+	kv("table_walked"; .counters.table_walked),
+	kv("table_linked"; .counters.table_linked),
+	kv("table_split"; .counters.table_split),
+	kv("table_freed"; .counters.table_freed),
+	kv("walk_race"; .counters.walk_race),
 	kv("command"; .command_run.status),
 	kv("methods"; [.plan.points[] | select(.method != "missing" and .role != "page free")
 		| .method] | unique | join(",")),
@@ -100,5 +128,4 @@ for k in vmap_pmd_iters vmap_pmd_freed vmap_pmd_pt_watched vmap_pmd_pt_freed vma
 	pte_kernel_pt_freed pte_kernel_pt_pending; do
 	out "$k" "$(sed -n "s/^$k=//p" $D/stats)"
 done
-[ -r $S ] && out series_after "$(tr '\n' ' ' <$S)"
 exit 0
