@@ -77,8 +77,8 @@ static int open_and_load(struct kptwatch_bpf **out, struct plan_input *in, struc
 		 * libbpf parses the kernel's BTF to set the attach targets and
 		 * load: megabytes that would sit beside kallsyms at the peak of
 		 * the run. The plan keeps its own copies of the names it
-		 * attaches to; kallsyms is read again after the load (a retry
-		 * plans anew with it).
+		 * attaches to; a retry plans anew with kallsyms read again, a
+		 * run reads it once attached (main()).
 		 */
 		had_ksyms = *ks;
 		ksyms_free(*ks);
@@ -103,7 +103,7 @@ static int open_and_load(struct kptwatch_bpf **out, struct plan_input *in, struc
 		attach_setup(skel->obj, p);
 		failed_prog[0] = 0;
 		err = kptwatch_bpf__load(skel);
-		if (had_ksyms) {
+		if (had_ksyms && err) {
 			*ks = ksyms_load("/proc/kallsyms");
 			in->ksyms = *ks;
 			if (!*ks)
@@ -301,6 +301,7 @@ int main(int argc, char **argv)
 	struct plan plan;
 	struct probe_info pi = { .nlinks = -1 };
 	struct ksyms *ks = NULL;
+	bool want_ksyms;
 	struct run r = { .env = &env, .rr = &rr };
 	int err, code = EXIT_USAGE;
 
@@ -333,6 +334,7 @@ int main(int argc, char **argv)
 	if (probe_kernel(&in, &ks, &pi))
 		goto cleanup;
 
+	want_ksyms = ks;
 	err = open_and_load(&skel, &in, &plan, &ks, &pi.loaded, pi.load_msg, sizeof(pi.load_msg));
 	if (skel) {
 		pi.nprogs = attach_nprogs(skel->obj);
@@ -366,12 +368,21 @@ int main(int argc, char **argv)
 	}
 	pi.nlinks = st.nlinks;
 	walk_tables(skel, &rr);
-	/* stacks pass through our programs and trampolines: list them as the kernel names them */
-	ksyms_add_bpf(ks, "/proc/kallsyms");
 	if (env.verbose)
 		out_probe(stderr, false, &plan, &pi, plan.usable ? plan.complete ? 0 : 3 : 2);
 	fprintf(stderr, "kptwatch: %s shape, %d links; coverage %s\n", shape_name(plan.shape),
 		st.nlinks, plan_coverage(&plan));
+	/*
+	 * kallsyms again, for the stacks: read now that the programs and
+	 * trampolines they pass through are listed, and after the line that
+	 * says the watch has begun (the load let go of the first reading).
+	 */
+	if (want_ksyms && !ks) {
+		ks = ksyms_load("/proc/kallsyms");
+		if (!ks)
+			fprintf(stderr, "kptwatch: cannot read /proc/kallsyms again: %s; "
+				"stacks unsymbolized\n", strerror(errno));
+	}
 
 	r.plan = &plan;
 	r.ks = ks;
