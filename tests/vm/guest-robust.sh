@@ -215,8 +215,11 @@ absent() {
 deferral="kernel_pgtable_async_free_dtor kernel_pgtable_async_free_page_list
 	kernel_pgtable_async_free_pages kernel_pgtable_async_free kernel_pgtable_async_free_bootmem
 	pagetable_free_kernel kernel_pgtable_work_func iommu_sva_invalidate_kva_range"
+# every point kptwatch plans (src/plan.c), __change_page_attr_set_clr
+# included: CPA's splits make tables known, so with it alone the plan is
+# usable (known tables freed are violations) and "no point" is not so
 others="pmd_free_pte_page pud_free_pmd_page free_pagetable __pte_alloc_kernel __pmd_alloc
-	__pud_alloc __p4d_alloc alloc_low_pages"
+	__pud_alloc __p4d_alloc alloc_low_pages __change_page_attr_set_clr"
 
 # no flush point: a deferral kptwatch cannot see flushed
 if [ "$shape" = unpatched ]; then
