@@ -570,7 +570,19 @@ compare() {
 		echo "# $name, $m: module: $(grep -E '^(vmap_pmd|pte_kernel|pte_bypass)_(pt_watched|pt_freed)=' $D/stats | paste -sd' ')"
 		field '.reasons[] | "\(.kind): \(.text)"' "$tmp/$name-$m.json" | sed "s/^/# $name, $m: /"
 	done
-	if [ "${R[fentry]}" = "$want" ] && [ "${R[kprobes]}" = "$want" ] && [ -n "${F[fentry]}" ] &&
+	# a fully preemptible kernel gets kprobes by default (kptwatch.8): no
+	# fentry run to compare; both runs must still agree, by kprobe
+	if [ "${M[fentry]}" = kprobe ] &&
+		field '.plan.points[].why' "$tmp/$name-fentry.json" | grep -q 'fully preemptible'; then
+		if [ "${R[fentry]}" = "$want" ] && [ "${R[kprobes]}" = "$want" ] &&
+			[ -n "${F[fentry]}" ] && [ "${F[fentry]}" = "${F[kprobes]}" ] &&
+			[ "${M[kprobes]}" = kprobe ]; then
+			ok "default = --kprobes, $name: fully preemptible kernel ($(field .plan.preempt "$tmp/$name-fentry.json")), kprobes both times, exit $want, the same figures (${F[fentry]})"
+		else
+			fail "default = --kprobes, $name" "wanted exit $want from both by kprobe, the same figures; default: exit ${R[fentry]} by ${M[fentry]}: ${F[fentry]}; --kprobes: exit ${R[kprobes]} by ${M[kprobes]}: ${F[kprobes]}"
+		fi
+		skip "--kprobes = fentry, $name" "fully preemptible kernel: kptwatch does not use fentry here"
+	elif [ "${R[fentry]}" = "$want" ] && [ "${R[kprobes]}" = "$want" ] && [ -n "${F[fentry]}" ] &&
 		[ "${F[fentry]}" = "${F[kprobes]}" ] && [ "${M[fentry]}" = fentry ] &&
 		[ "${M[kprobes]}" = kprobe ]; then
 		ok "--kprobes = fentry, $name: exit $want, the same figures (${F[fentry]})"
