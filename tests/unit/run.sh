@@ -46,13 +46,17 @@ for i in "${!tests[@]}"; do
 		*) echo "$name:   $line" ;;
 		esac
 	done <<<"$out"
+	grep '^not ok ' <<<"$out" | sed "s/^/$name: /" >>"$out_dir/failed"
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
-		echo "$name: not ok - exited $rc without a failing test"
+		echo "$name: not ok - exited $rc without a failing test" |
+			tee -a "$out_dir/failed"
 		f=1
 	fi
 	pass=$((pass + p))
 	fail=$((fail + f))
 done
 
+# again at the end, where a log cut to its last lines still shows them
+[ -s "$out_dir/failed" ] && { echo "failed:"; cat "$out_dir/failed"; }
 echo "unit: $pass passed, $fail failed"
 [ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]
