@@ -335,6 +335,10 @@ void out_event_text(FILE *f, const struct kpt_event *e, __u64 t0, const __u64 *i
 		stack_text(f, "stack:", ips, nips, ks);
 		return;
 	}
+	if (nips < 0) {
+		fprintf(f, "%-12s stacks: when the trace ends\n", "");
+		return;
+	}
 	stack_text(f, "freed by:", ips, nips, ks);
 	stack_text(f, "handed over (q(P)) by:", q_ips, nq_ips, ks);
 	if (!nips && !nq_ips)
@@ -399,7 +403,12 @@ static void event_fields(struct jw *w, const struct kpt_event *e, __u64 t0, cons
 		jw_i64(w, "stack_id", e->stack_id);
 		jw_i64(w, "q_stack_id", e->q_stack_id);
 	}
-	/* "stack": the free's; "q_stack": the hand-over's, for a violation */
+	/*
+	 * "stack": the free's; "q_stack": the hand-over's, for a violation.
+	 * nips < 0: not read yet, they follow in a "stacks" record.
+	 */
+	if (nips < 0)
+		return;
 	if (nips || is_violation(e))
 		stack_json(w, "stack", ips, nips, ks);
 	if (is_violation(e))
@@ -414,6 +423,23 @@ void out_event_json(FILE *f, const struct kpt_event *e, __u64 t0, const __u64 *i
 	jw_init(&w, f);
 	jw_open(&w, NULL, '{');
 	event_fields(&w, e, t0, ips, nips, q_ips, nq_ips, ks);
+	jw_close(&w, '}');
+	jw_end(&w);
+}
+
+void out_stacks_json(FILE *f, const struct viol *v, __u64 t0, const struct ksyms *ks)
+{
+	struct jw w;
+
+	jw_init(&w, f);
+	jw_open(&w, NULL, '{');
+	jw_str(&w, "event", "stacks");
+	jw_str(&w, "of", event_name(v->ev.type));
+	jw_u64(&w, "ts_ns", v->ev.ts);
+	jw_i64(&w, "rel_ns", (long long)(v->ev.ts - t0));
+	jw_hex(&w, "pfn", v->ev.pfn);
+	stack_json(&w, "stack", v->ips, v->nips, ks);
+	stack_json(&w, "q_stack", v->q_ips, v->nq_ips, ks);
 	jw_close(&w, '}');
 	jw_end(&w);
 }

@@ -38,12 +38,16 @@ void out_trace_header(FILE *f);
 /*
  * An event. A violation comes with two kernel stacks: ips, the free's
  * (who gave P to the allocator), and q_ips, the hand-over's (who unlinked
- * and queued or freed P, q(P)); either may be empty.
+ * and queued or freed P, q(P)); either may be empty. nips < 0: the stacks
+ * are not read yet (trace reads them after detaching, see run.c), and
+ * out_stacks_json() gives them later.
  */
 void out_event_text(FILE *f, const struct kpt_event *e, __u64 t0, const __u64 *ips, int nips,
 		    const __u64 *q_ips, int nq_ips, const struct ksyms *ks);
 void out_event_json(FILE *f, const struct kpt_event *e, __u64 t0, const __u64 *ips, int nips,
 		    const __u64 *q_ips, int nq_ips, const struct ksyms *ks);
+/* trace --json: a violation's stacks, read when the trace ended */
+void out_stacks_json(FILE *f, const struct viol *v, __u64 t0, const struct ksyms *ks);
 
 void out_hists_text(FILE *f, const struct kpt_hist *hists);
 void out_hists_json(struct jw *w, const char *key, const struct kpt_hist *hists);

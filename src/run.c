@@ -37,46 +37,61 @@ static int read_stack_any(const struct run_maps *m, __s32 id, __u64 *ips)
 	return read_stack(m->stacks, id, ips);
 }
 
-static int handle_event(void *ctx, void *data, size_t size)
+/*
+ * No map is read here, while the programs are attached: a map read from
+ * user space (bpf_disable_instrumentation()) raises bpf_prog_active on
+ * its CPU, and the kernel skips every kprobe and tracepoint program that
+ * fires on that CPU until the read ends, on a preemptible kernel even in
+ * other tasks. So a violation's stacks are read by run_collect(), after
+ * detaching; a stack read here could hide the next violation's hand-over.
+ */
+int run_event(void *ctx, void *data, size_t size)
 {
 	struct run *r = ctx;
 	struct run_result *rr = r->rr;
 	const struct kpt_event *e = data;
-	__u64 ips[KPT_STACK_DEPTH], q_ips[KPT_STACK_DEPTH];
-	int nips = 0, nq = 0;
 	bool viol;
 
 	if (size < sizeof(*e))
 		return 0;
 	viol = e->type == KPT_EV_VIOLATION || e->type == KPT_EV_RANGE_VIOLATION;
-	/* a violation's report has both stacks: who freed P, who handed it over */
-	if (viol) {
-		nips = read_failed(rr, "stack", read_stack_any(&r->maps, e->stack_id, ips));
-		nq = read_failed(rr, "stack", read_stack_any(&r->maps, e->q_stack_id, q_ips));
-	}
-	nips = nips < 0 ? 0 : nips;
-	nq = nq < 0 ? 0 : nq;
 	if (viol && rr->nviols < KPT_MAX_VIOL) {
 		struct viol *v = &rr->viols[rr->nviols++];
 
+		memset(v, 0, sizeof(*v));
 		v->ev = *e;
-		memcpy(v->ips, ips, sizeof(ips));
-		v->nips = nips;
-		memcpy(v->q_ips, q_ips, sizeof(q_ips));
-		v->nq_ips = nq;
+		v->nips = v->nq_ips = -1;
 	}
 	if (r->env->cmd != CMD_TRACE)
 		return 0;
 	if (r->env->json)
-		out_event_json(stdout, e, rr->t0, ips, nips, q_ips, nq, r->ks);
+		out_event_json(stdout, e, rr->t0, NULL, viol ? -1 : 0, NULL, 0, r->ks);
 	else
-		out_event_text(stdout, e, rr->t0, ips, nips, q_ips, nq, r->ks);
+		out_event_text(stdout, e, rr->t0, NULL, viol ? -1 : 0, NULL, 0, r->ks);
 	return 0;
+}
+
+/* The kept violations' stacks: who freed P, who handed it over. */
+static void read_viol_stacks(struct run *r)
+{
+	struct run_result *rr = r->rr;
+
+	for (int i = 0; i < rr->nviols; i++) {
+		struct viol *v = &rr->viols[i];
+		int n;
+
+		if (v->nips >= 0)
+			continue;
+		n = read_failed(rr, "stack", read_stack_any(&r->maps, v->ev.stack_id, v->ips));
+		v->nips = n < 0 ? 0 : n;
+		n = read_failed(rr, "stack", read_stack_any(&r->maps, v->ev.q_stack_id, v->q_ips));
+		v->nq_ips = n < 0 ? 0 : n;
+	}
 }
 
 int run_open(struct run *r)
 {
-	r->rb = ring_buffer__new(r->maps.events, handle_event, r, NULL);
+	r->rb = ring_buffer__new(r->maps.events, run_event, r, NULL);
 	if (!r->rb) {
 		int err = -errno;
 
@@ -242,6 +257,7 @@ void run_collect(struct run *r)
 
 	ring_buffer__consume(r->rb);
 	rr->elapsed_ns = r->end - r->start;
+	read_viol_stacks(r);
 	read_results(r);
 	read_failed(rr, "pending pages", read_pending(r->maps.pending, r->end,
 						     r->env->max_pending_age_ns, rr));
@@ -256,6 +272,8 @@ static int report_trace(struct run *r)
 	if (r->env->json) {
 		struct jw w;
 
+		for (int i = 0; i < rr->nviols; i++)
+			out_stacks_json(stdout, &rr->viols[i], rr->t0, r->ks);
 		jw_init(&w, stdout);
 		jw_open(&w, NULL, '{');
 		jw_str(&w, "event", "summary");
@@ -265,6 +283,15 @@ static int report_trace(struct run *r)
 		jw_close(&w, '}');
 		jw_end(&w);
 	} else {
+		/* read after detaching (run_event); the first KPT_MAX_VIOL are kept */
+		if (rr->nviols)
+			printf("\nthe violations above, the first %d, with their stacks:\n",
+			       rr->nviols);
+		for (int i = 0; i < rr->nviols; i++)
+			out_event_text(stdout, &rr->viols[i].ev, rr->t0, rr->viols[i].ips,
+				       rr->viols[i].nips, rr->viols[i].q_ips, rr->viols[i].nq_ips,
+				       r->ks);
+		fflush(stdout);
 		fprintf(stderr, "\n");
 		out_counters_text(stderr, rr->counters);
 		for (int i = 0; i < tv.n; i++) {

@@ -56,6 +56,11 @@ extern volatile sig_atomic_t run_exiting;
 /* From here on, SIGINT and SIGTERM end the run with its summary. */
 void run_signals(void);
 
+/*
+ * The ring buffer's callback: keeps a violation, with its stack ids, for
+ * run_collect() to read the stacks; trace prints the event.
+ */
+int run_event(void *ctx, void *data, size_t size);
 /* Open the ring buffer. 0, or -errno with a message on stderr. */
 int run_open(struct run *r);
 /*
@@ -64,7 +69,10 @@ int run_open(struct run *r);
  * when the command could not be started.
  */
 int run_loop(struct run *r);
-/* After detaching: drain the ring buffer, read counters, histograms, pending. */
+/*
+ * After detaching: drain the ring buffer, read the violations' stacks,
+ * counters, histograms, pending.
+ */
 void run_collect(struct run *r);
 /* Print the command's report; returns its exit code. */
 int run_report(struct run *r);
