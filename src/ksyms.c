@@ -195,10 +195,9 @@ struct ksyms *ksyms_parse(const char *listing)
 
 /*
  * A listing from a file, plain or gzip (gzread passes a plain file
- * through: System.map.gz reads the same); with bpf_only, the lines of BPF
- * programs and trampolines only. NULL with errno set.
+ * through: System.map.gz reads the same). NULL with errno set.
  */
-static struct ksyms *load(const char *path, bool bpf_only)
+struct ksyms *ksyms_load(const char *path)
 {
 	gzFile f = gzopen(path, "rb");
 	struct ksyms *ks = f ? calloc(1, sizeof(*ks)) : NULL;
@@ -213,7 +212,7 @@ static struct ksyms *load(const char *path, bool bpf_only)
 		bool whole = l && line[l - 1] == '\n';
 
 		/* a line longer than the buffer is no symbol: drop all of it */
-		if (!cont && (whole || gzeof(f)) && (!bpf_only || strstr(line, "\t[bpf]")))
+		if (!cont && (whole || gzeof(f)))
 			err = add_line(ks, line);
 		cont = !whole;
 	}
@@ -226,11 +225,6 @@ static struct ksyms *load(const char *path, bool bpf_only)
 		return NULL;
 	}
 	return done(ks);
-}
-
-struct ksyms *ksyms_load(const char *path)
-{
-	return load(path, false);
 }
 
 void ksyms_free(struct ksyms *ks)
@@ -290,67 +284,6 @@ const struct ksym *ksyms_search(const struct ksyms *ks, __u64 addr)
 		return &ks->syms[lo - 1];
 	end = sym_end(ks, lo - 1);
 	return addr < end ? &ks->syms[lo - 1] : NULL;
-}
-
-static bool has_sym(const struct ksyms *ks, const struct ksym *k)
-{
-	const struct ksym *s = ksyms_search(ks, k->addr);
-
-	/* ksyms_search gives the last symbol at the address: walk back */
-	for (size_t i = s ? s - ks->syms + 1 : 0; i > 0 && ks->syms[i - 1].addr == k->addr; i--)
-		if (!strcmp(ks->syms[i - 1].name, k->name))
-			return true;
-	return false;
-}
-
-static bool is_bpf(const struct ksym *k)
-{
-	return k->mod && !strcmp(k->mod, "bpf");
-}
-
-int ksyms_add_bpf(struct ksyms *ks, const char *path)
-{
-	struct ksyms *now;
-	struct ksym *syms;
-	char **chunks;
-	size_t n;
-
-	if (!ks)
-		return 0;
-	now = load(path, true);
-	if (!now)
-		return -errno;
-	n = now->n;
-	syms = n ? realloc(ks->syms, (ks->n + n) * sizeof(*syms)) : NULL;
-	if (syms) {
-		ks->syms = syms;
-		ks->cap = ks->n + n;
-	}
-	chunks = syms ? realloc(ks->chunks, (ks->nchunks + now->nchunks) * sizeof(*chunks)) :
-			NULL;
-	if (chunks)
-		ks->chunks = chunks;
-	if (!chunks) {
-		ksyms_free(now);
-		return n ? -ENOMEM : 0;
-	}
-	/* ks->n stays put until the end: has_sym searches the sorted part */
-	n = 0;
-	for (size_t i = 0; i < now->n; i++) {
-		if (!is_bpf(&now->syms[i]) || has_sym(ks, &now->syms[i]))
-			continue;
-		ks->syms[ks->n + n] = now->syms[i];
-		ks->syms[ks->n + n++].seq = ks->seq++;
-	}
-	/* the names live in now's chunks: keep them (new ones start a chunk) */
-	memcpy(ks->chunks + ks->nchunks, now->chunks, now->nchunks * sizeof(*chunks));
-	ks->nchunks += now->nchunks;
-	ks->fill = KSYMS_CHUNK;
-	now->nchunks = 0;
-	ksyms_free(now);
-	ks->n += n;
-	finish(ks);
-	return n;
 }
 
 static int is_text(char type)

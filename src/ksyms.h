@@ -41,14 +41,6 @@ void ksyms_free(struct ksyms *ks);
 const struct ksym *ksyms_search(const struct ksyms *ks, __u64 addr);
 
 /*
- * Add the BPF programs and trampolines ("[bpf]" lines, named by the
- * kernel bpf_prog_<tag>_<name>, bpf_trampoline_<key>) of a listing read
- * now: kptwatch's own appear only once they are loaded and attached.
- * Returns how many were added, or -errno.
- */
-int ksyms_add_bpf(struct ksyms *ks, const char *path);
-
-/*
  * The function symbol a kprobe must use for a source-level name: the name
  * itself, or a compiler clone ("free_pagetable.constprop.0", ".isra.N",
  * ".part.N"). ".cold" sections are never a function entry. Returns the
