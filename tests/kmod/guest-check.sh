@@ -23,27 +23,10 @@ churn_secs=${KMOD_CHURN_SECS:-5}
 churn_threads=${KMOD_CHURN_THREADS:-2}
 
 D=/sys/kernel/debug/kptwatch_test
-passed=0
-failed=0
-skipped=()
-
-ok() {
-	echo "ok $1"
-	passed=$((passed + 1))
-}
-fail() {
-	echo "FAIL $1: $2"
-	failed=$((failed + 1))
-}
-skip() {
-	echo "SKIP $1: $2"
-	skipped+=("$1")
-}
+. "$(dirname "$0")/../vm/guest-lib.sh"
 finish() {
-	[ ${#skipped[@]} -eq 0 ] || echo "kmod: ${#skipped[@]} skipped: ${skipped[*]}"
-	echo "kmod: $passed passed, $failed failed"
-	[ "$failed" -eq 0 ]
-	exit
+	summary kmod
+	exit $((failed > 0))
 }
 
 # st KEY: the value of KEY in the stats file, empty if absent.
@@ -58,17 +41,6 @@ run() {
 	if ! err=$( (echo "$*" >"$D/run") 2>&1); then
 		fail "$name" "'$*' failed: ${err##*: }"
 		return 1
-	fi
-}
-
-# expect NAME DESC TEST...: one check, TEST as for [ ].
-expect() {
-	local name=$1 desc=$2
-	shift 2
-	if [ "$@" ] 2>/dev/null; then
-		ok "$name"
-	else
-		fail "$name" "$desc"
 	fi
 }
 

@@ -21,27 +21,11 @@ set -u
 ko=${1:?usage: guest-bootmem-remove.sh KO START SIZE}
 start=${2:?usage: guest-bootmem-remove.sh KO START SIZE}
 size=${3:?usage: guest-bootmem-remove.sh KO START SIZE}
-F=/sys/kernel/debug/async_pgtable_free/stats
 T=/sys/kernel/tracing
-passed=0
-failed=0
-
-ok() { echo "ok $1"; passed=$((passed + 1)); }
-fail() { echo "FAIL $1: $2"; failed=$((failed + 1)); }
-val() { sed -n "s/^$2[ =]//p" "$1"; }
+. "$(dirname "$0")/guest-lib.sh"
 done_() {
-	echo "bootmem-remove: $passed passed, $failed failed"
-	[ $failed = 0 ]
-	exit
-}
-
-settle() {
-	local i
-	for i in $(seq 100); do
-		[ "$(val $F pending_pages)" = 0 ] && return 0
-		sleep 0.1
-	done
-	return 1
+	summary bootmem-remove
+	exit $((failed > 0))
 }
 
 if [ ! -r $F ]; then

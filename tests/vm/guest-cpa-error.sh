@@ -45,17 +45,11 @@ kbuild=${2:?usage: guest-cpa-error.sh KO KBUILD_DIR}
 top=$(cd "$(dirname "$0")/../.." && pwd)
 K=${KPTWATCH:-$top/build/kptwatch}
 FA=/sys/kernel/debug/fail_page_alloc
-F=/sys/kernel/debug/async_pgtable_free/stats
 M=/sys/kernel/debug/kptwatch_test
 tmp=$(mktemp -d)
-passed=0
-failed=0
-skipped=()
 fa_saved=()
+. "$top/tests/vm/guest-lib.sh"
 
-ok() { echo "ok $1"; passed=$((passed + 1)); }
-fail() { echo "FAIL $1: $2"; failed=$((failed + 1)); }
-skip() { echo "SKIP $1: $2"; skipped+=("$1"); }
 finish() {
 	local kv
 	for kv in "${fa_saved[@]}"; do
@@ -63,35 +57,12 @@ finish() {
 	done
 	grep -q '^kptwatch_test ' /proc/modules && rmmod kptwatch_test
 	rm -rf "$tmp"
-	[ ${#skipped[@]} -eq 0 ] || echo "cpa-error: ${#skipped[@]} skipped: ${skipped[*]}"
-	echo "cpa-error: $passed passed, $failed failed"
-	# exit with no number here would return the status from before the
-	# trap (bash), 0 after "fail ...; exit"
+	summary cpa-error
 	exit $((failed > 0))
 }
 trap finish EXIT
 
 st() { sed -n "s/^cpa_err_$1=//p" $M/stats; }
-val() { sed -n "s/^$1 //p" $F; }
-# expect NAME DESC TEST...: one check, TEST as for [ ].
-expect() {
-	local name=$1 desc=$2
-	shift 2
-	if [ "$@" ] 2>/dev/null; then
-		ok "$name"
-	else
-		fail "$name" "$desc"
-	fi
-}
-# The drain is a work item: give it a moment to empty the queue.
-settle() {
-	local i
-	for i in $(seq 100); do
-		[ "$(val pending_pages)" = 0 ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
 # run_cpa: one cpa_err run; the write fails with the run's error.
 run_cpa() {
 	local err
@@ -144,7 +115,7 @@ fi
 
 # --- one run, counted by the module and by the series ---
 settle
-q0=$(val queued_pages) f0=$(val freed_pages)
+q0=$(val $F queued_pages) f0=$(val $F freed_pages)
 n0=$(dmesg | wc -l)
 run_cpa cpa_err || exit
 show
@@ -169,12 +140,12 @@ expect "both reached the allocator" \
 	"pt_watched=$(st pt_watched) pt_freed=$(st pt_freed) pt_pending=$(st pt_pending)" \
 	"$(st pt_watched)" = 2 -a "$(st pt_freed)" = 2 -a "$(st pt_pending)" = 0
 if settle; then
-	q1=$(val queued_pages) f1=$(val freed_pages)
-	echo "# series counters: queued +$((q1 - q0)), freed +$((f1 - f0)), drains $(val drains)"
+	q1=$(val $F queued_pages) f1=$(val $F freed_pages)
+	echo "# series counters: queued +$((q1 - q0)), freed +$((f1 - f0)), drains $(val $F drains)"
 	expect "series counters" "queued +$((q1 - q0)), freed +$((f1 - f0)); want +2, +2" \
 		$((q1 - q0)) = 2 -a $((f1 - f0)) = 2
 else
-	fail "series counters" "$(val pending_pages) pages still pending after 10 s"
+	fail "series counters" "$(val $F pending_pages) pages still pending after 10 s"
 fi
 b=$(st page0_word0_before) a=$(st page0_word0_after)
 [ "$a" = 0x0 ] && [ "$b" != 0x0 ] &&

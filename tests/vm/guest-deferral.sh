@@ -14,30 +14,14 @@ set -u
 
 ko=${1:?usage: guest-deferral.sh KO_PATH}
 here=$(cd "$(dirname "$0")" && pwd)
-# The series' optional last patch: counters under a directory of their own
-# (v1 had a single file at the debugfs root).
-F=/sys/kernel/debug/async_pgtable_free/stats
 M=/sys/kernel/debug/kptwatch_test
-passed=0
-failed=0
-
-ok() { echo "ok $1"; passed=$((passed + 1)); }
-fail() { echo "FAIL $1: $2"; failed=$((failed + 1)); }
-val() { sed -n "s/^$2[ =]//p" "$1"; }
-
-# The drain is a work item: give it a moment to empty the queue.
-settle() {
-	local i
-	for i in $(seq 100); do
-		[ "$(val $F pending_pages)" = 0 ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
+# $F: the series' optional last patch, counters under a directory of their
+# own (v1 had a single file at the debugfs root)
+. "$here/guest-lib.sh"
 
 if [ ! -r $F ]; then
 	fail "deferral counters" "$F missing: kernel without the series, its counters patch or CONFIG_DEBUG_FS"
-	echo "deferral: $passed passed, $failed failed"
+	summary deferral
 	exit 1
 fi
 
@@ -97,5 +81,5 @@ else
 	fi
 fi
 
-echo "deferral: $passed passed, $failed failed"
-[ $failed = 0 ]
+summary deferral
+exit $((failed > 0))
