@@ -13,15 +13,13 @@
 
 /*
  * With CONFIG_DYNAMIC_MEMORY_LAYOUT (KASLR of the memory regions) these
- * are variables; typeless weak ksyms resolve them from kallsyms, which
- * lists data symbols only with KALLSYMS_ALL. Without that layout they are
- * constants and the symbols do not exist: fall back to the defaults. When
- * kallsyms cannot say, user space finds the variables in a System.map
- * (the *_addr knobs); the *_hint knobs override everything.
+ * are variables, and user space gives their addresses (the *_addr knobs):
+ * from kallsyms, which lists data symbols only with KALLSYMS_ALL, else
+ * from a System.map. Without that layout they are constants and the
+ * symbols do not exist: the defaults apply. The *_hint knobs override
+ * everything. (No __ksym externs: libbpf would read all of kallsyms again
+ * to resolve them.)
  */
-extern const void vmemmap_base __ksym __weak;
-extern const void page_offset_base __ksym __weak;
-
 const volatile __u64 vmemmap_base_hint = 0;
 const volatile __u64 page_offset_hint = 0;
 const volatile __u64 vmemmap_base_addr = 0;
@@ -35,12 +33,11 @@ __u64 page_offset_seen;
 
 /*
  * A layout base: the hint, else the variable read once from where user
- * space found it, else through its weak ksym, else (no variable at all)
- * the non-randomized default; cached. 0 if the variable could not be
- * read: callers then decode nothing rather than decode wrongly.
+ * space found it, else (no variable at all) the non-randomized default;
+ * cached. 0 if the variable could not be read: callers then decode
+ * nothing rather than decode wrongly.
  */
-static __always_inline __u64 kpt_layout_base(__u64 hint, __u64 addr, __u64 *seen,
-					      const void *sym, __u64 dflt)
+static __always_inline __u64 kpt_layout_base(__u64 hint, __u64 addr, __u64 *seen, __u64 dflt)
 {
 	__u64 v = hint;
 
@@ -49,8 +46,8 @@ static __always_inline __u64 kpt_layout_base(__u64 hint, __u64 addr, __u64 *seen
 	v = KPT_READ_ONCE(*seen);
 	if (v)
 		return v;
-	if (addr || sym) {
-		if (bpf_probe_read_kernel(&v, sizeof(v), addr ? (void *)addr : sym))
+	if (addr) {
+		if (bpf_probe_read_kernel(&v, sizeof(v), (void *)addr))
 			return 0;
 	} else {
 		v = dflt;
@@ -62,13 +59,13 @@ static __always_inline __u64 kpt_layout_base(__u64 hint, __u64 addr, __u64 *seen
 static __always_inline __u64 kpt_vmemmap_base(void)
 {
 	return kpt_layout_base(vmemmap_base_hint, vmemmap_base_addr, &vmemmap_base_seen,
-			       &vmemmap_base, KPT_DEFAULT_VMEMMAP_BASE);
+			       KPT_DEFAULT_VMEMMAP_BASE);
 }
 
 static __always_inline __u64 kpt_page_offset(void)
 {
 	return kpt_layout_base(page_offset_hint, page_offset_base_addr, &page_offset_seen,
-			       &page_offset_base, KPT_DEFAULT_PAGE_OFFSET);
+			       KPT_DEFAULT_PAGE_OFFSET);
 }
 
 /*

@@ -46,7 +46,7 @@ struct {
 } test_tables SEC(".maps");
 
 __u64 test_out;
-__u64 test_layout_addr, test_layout_sym, test_layout_seen;
+__u64 test_layout_addr, test_layout_seen;
 
 /*
  * Link n fake ptdescs into l->head through pt_list, then walk them. With
@@ -133,13 +133,11 @@ int testrun(__u64 *ctx)
 	case KPT_TOP_FREE_PAGETABLE:
 		return kpt_point_free_pagetable(now, task, a0, a1, 9);
 	case KPT_TOP_LAYOUT_BASE:
-		test_layout_addr = a3;
-		test_layout_sym = a4;
+		test_layout_addr = a2;
 		/* an address given as a number, as user space gives it */
 		test_out = (__u64)&test_layout_addr;
 		test_out = kpt_layout_base(a0, a1 == 1 ? KPT_READ_ONCE(test_out) : a1,
-					   &test_layout_seen,
-					   a2 ? &test_layout_sym : NULL, a5);
+					   &test_layout_seen, a3);
 		return 0;
 	}
 	return -1;

@@ -23,11 +23,10 @@ enum kpt_test_op {
 				 * list of n fake ptdescs in test_list and
 				 * walks it as
 				 * kernel_pgtable_async_free_page_list() */
-	KPT_TOP_LAYOUT_BASE,	/* hint, addr, sym?, *addr, *sym, default:
+	KPT_TOP_LAYOUT_BASE,	/* hint, addr, *addr, default:
 				 * kpt_layout_base() -> test_out. addr 1
-				 * stands for test_layout_addr, sym 1 for
-				 * test_layout_sym, which get *addr and
-				 * *sym; the cache is test_layout_seen */
+				 * stands for test_layout_addr, which gets
+				 * *addr; the cache is test_layout_seen */
 	KPT_TOP_LEARN,		/* pfn, level, src, va: kpt_rule_learn() */
 	KPT_TOP_FREE_PAGETABLE,	/* page, order: as free_pagetable() */
 	KPT_TOP_WALK_ADDR,	/* -> test_out: address of test_tables[0] */

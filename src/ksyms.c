@@ -207,6 +207,11 @@ struct ksyms *ksyms_load(const char *path)
 
 	if (!f)
 		return NULL;
+	/*
+	 * /proc/kallsyms fills whatever a read asks for: zlib's default 8 KiB
+	 * made a read syscall per ~150 symbols, thousands per listing.
+	 */
+	gzbuffer(f, 128 * 1024);
 	while (ks && !err && gzgets(f, line, sizeof(line))) {
 		size_t l = strlen(line);
 		bool whole = l && line[l - 1] == '\n';

@@ -129,8 +129,16 @@ enum layout_src layout_resolve(const struct layout_input *in, struct layout *l)
 	__u64 off;
 
 	memset(l, 0, sizeof(*l));
-	if (kv && kp) {
+	/*
+	 * The programs read the variables where kallsyms lists them: handing
+	 * them the addresses spares libbpf its own pass over kallsyms for
+	 * typeless ksyms, a second full read of the listing at load time.
+	 * Addresses hidden by kptr_restrict read as 0: no layout from them.
+	 */
+	if (kv && kp && kv->addr && kp->addr) {
 		l->src = LAYOUT_KALLSYMS;
+		l->vmemmap_base_addr = kv->addr;
+		l->page_offset_base_addr = kp->addr;
 		snprintf(l->why, sizeof(l->why), "%s and %s from kallsyms", VMEMMAP_SYM,
 			 PAGE_OFFSET_SYM);
 		return l->src;

@@ -973,34 +973,31 @@ static int decode_page_to_pfn(struct tb *t)
 
 /*
  * Where a layout base comes from: the hint over everything, then the
- * address user space found in a System.map, then the ksym, then the
- * default; the first read is cached. A variable that cannot be read gives
- * 0 (decode nothing), is not cached, and does not fall back.
+ * address user space found (kallsyms or a System.map), then the default;
+ * the first read is cached. A variable that cannot be read gives 0
+ * (decode nothing), is not cached, and does not fall back.
  */
 static int decode_layout_base(struct tb *t)
 {
 	const __u64 H = 0xffffc00000000000ULL, AD = 0xffffea0000000000ULL;
-	const __u64 SY = 0xffffe40000000000ULL, DF = 0xffff888000000000ULL;
+	const __u64 DF = 0xffff888000000000ULL;
 	struct testrun_bpf__bss *b = t->skel->bss;
 
-#define LB(hint, addr, sym) \
-	tb_run(t, 0, KPT_TOP_LAYOUT_BASE, 0, 0, hint, addr, sym, AD, SY, DF)
-	LB(H, 1, 1);
+#define LB(hint, addr) \
+	tb_run(t, 0, KPT_TOP_LAYOUT_BASE, 0, 0, hint, addr, AD, DF, 0, 0)
+	LB(H, 1);
 	EXPECT_EQ(t, b->test_out, H);
 	EXPECT_EQ(t, b->test_layout_seen, 0);
-	LB(0, 1, 1);
+	LB(0, 1);
 	EXPECT_EQ(t, b->test_out, AD);
 	EXPECT_EQ(t, b->test_layout_seen, AD);
-	tb_run(t, 0, KPT_TOP_LAYOUT_BASE, 0, 0, 0, 1, 1, AD + 64, SY, DF);
+	tb_run(t, 0, KPT_TOP_LAYOUT_BASE, 0, 0, 0, 1, AD + 64, DF, 0, 0);
 	EXPECT_EQ(t, b->test_out, AD);			/* cached */
 	b->test_layout_seen = 0;
-	LB(0, 0, 1);
-	EXPECT_EQ(t, b->test_out, SY);
-	b->test_layout_seen = 0;
-	LB(0, 0, 0);
+	LB(0, 0);
 	EXPECT_EQ(t, b->test_out, DF);
 	b->test_layout_seen = 0;
-	LB(0, 0x10, 1);					/* unreadable */
+	LB(0, 0x10);					/* unreadable */
 	EXPECT_EQ(t, b->test_out, 0);
 	EXPECT_EQ(t, b->test_layout_seen, 0);
 #undef LB

@@ -52,14 +52,20 @@ static enum layout_src resolve(struct ksyms *k, struct ksyms *map, struct layout
 	return layout_resolve(&in, l);
 }
 
-/* KALLSYMS_ALL: the variables are listed, libbpf resolves them. */
+/* KALLSYMS_ALL: the variables are listed; the programs get their addresses. */
 static void test_kallsyms(void)
 {
 	struct ksyms *k = listing(KASLR, true, true, true, NFUNC);
 	struct layout l;
 
 	CHECK(resolve(k, NULL, &l) == LAYOUT_KALLSYMS, "%s", l.why);
-	CHECK(!l.vmemmap_base_addr && !l.page_offset_base_addr, "no address knobs");
+	CHECK(l.vmemmap_base_addr == MAP_VMEMMAP + KASLR &&
+	      l.page_offset_base_addr == MAP_PAGE_OFF + KASLR, "the listed addresses: %llx %llx",
+	      (unsigned long long)l.vmemmap_base_addr, (unsigned long long)l.page_offset_base_addr);
+	ksyms_free(k);
+	/* kptr_restrict: every address 0, nothing to read the variables at */
+	k = ksyms_parse("0 T _stext\n0 D vmemmap_base\n0 D page_offset_base\n0 T _etext\n");
+	CHECK(k && resolve(k, NULL, &l) != LAYOUT_KALLSYMS, "hidden addresses: %s", l.why);
 	ksyms_free(k);
 }
 
