@@ -565,6 +565,15 @@ int layout_read(void *ctx)
 	return 0;
 }
 
+/* hist -i's reading while attached (snapshot.bpf.h) */
+#include "snapshot.bpf.h"
+
+SEC("syscall")
+int snapshot(void *ctx)
+{
+	return kpt_snapshot();
+}
+
 /*
  * Run once by user space right after everything is attached: learn the
  * tables that exist. The current task's top table shares its kernel half

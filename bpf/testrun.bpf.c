@@ -7,6 +7,7 @@
  */
 #include "walk.bpf.h"
 #include "split.bpf.h"
+#include "snapshot.bpf.h"
 #include "testrun.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -250,4 +251,11 @@ int testrun_split(__u64 *ctx)
 		return 0;
 	}
 	return -1;
+}
+
+/* snapshot.bpf.h, as kptwatch.bpf.c runs it for hist -i */
+SEC("syscall")
+int testrun_snapshot(void *ctx)
+{
+	return kpt_snapshot();
 }

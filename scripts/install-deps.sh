@@ -15,7 +15,7 @@ set -euo pipefail
 pkgs=(
 	make gcc clang llvm pkg-config
 	libbpf-dev bpftool libelf-dev zlib1g-dev libzstd-dev
-	jq libxml2-utils groff-base man-db python3-prometheus-client
+	jq libxml2-utils groff-base man-db python3-prometheus-client strace
 	qemu-system-x86 ccache flex bison bc libssl-dev dwarves cpio kmod
 	xz-utils socat
 	bpftrace gnuplot-nox time

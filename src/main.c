@@ -94,6 +94,7 @@ static int open_and_load(struct kptwatch_bpf **out, struct plan_input *in, struc
 		skel->rodata->vmemmap_base_addr = p->layout.vmemmap_base_addr;
 		skel->rodata->page_offset_base_addr = p->layout.page_offset_base_addr;
 		skel->rodata->phys_addr_mask = phys_mask;
+		skel->rodata->snap_ncpu = libbpf_num_possible_cpus();
 		/* hist reports no violation stacks: spare the walk per hand-over */
 		skel->rodata->capture_q_stack = env.cmd != CMD_HIST;
 		bpf_map__set_max_entries(skel->maps.pending, env.max_pending);
@@ -177,6 +178,9 @@ static struct run_maps run_maps(struct kptwatch_bpf *skel)
 		.hists = bpf_map__fd(skel->maps.hists),
 		.stacks = bpf_map__fd(skel->maps.stacks),
 		.q_stacks = bpf_map__fd(skel->maps.q_stacks),
+		.snapshot = bpf_program__fd(skel->progs.snapshot),
+		.snap_counters = skel->bss->snap_counters,
+		.snap_hists = skel->bss->snap_hists,
 	};
 }
 

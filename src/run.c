@@ -108,6 +108,27 @@ static void read_results(struct run *r)
 }
 
 /*
+ * The same totals while attached, for hist -i: a map read would make the
+ * kernel skip the kprobe programs on its CPU (snapshot.bpf.h), a test run
+ * of the snapshot program does not.
+ */
+static void read_snapshot(struct run *r)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts);
+	int err;
+
+	if (!r->maps.snap_counters) {
+		read_results(r);
+		return;
+	}
+	err = bpf_prog_test_run_opts(r->maps.snapshot, &opts);
+	if (read_failed(r->rr, "snapshot", err) < 0)
+		return;
+	memcpy(r->rr->counters, r->maps.snap_counters, sizeof(r->rr->counters));
+	memcpy(r->rr->hists, r->maps.snap_hists, sizeof(r->rr->hists));
+}
+
+/*
  * The metrics FILEs (--openmetrics, --prom), if any: the run's totals up
  * to elapsed, with what v says. final: the run is over and the pending
  * pages were read. 0, or -1 when one could not be written (said on stderr).
@@ -154,7 +175,7 @@ static void print_interval(struct run *r, __u64 t)
 		.plan_complete = r->plan && r->plan->complete,
 	};
 
-	read_results(r);
+	read_snapshot(r);
 	iv.read_errors = rr->read_errors - errors;
 	for (int m = 0; m < KPT_M_MAX; m++)
 		hist_sub(&d[m], &rr->hists[m], &r->prev[m]);

@@ -25,6 +25,14 @@ struct run_maps {
 	int hists;
 	int stacks;
 	int q_stacks;	/* hand-overs' short stacks (KPT_STACK_Q ids) */
+	/*
+	 * hist -i's reading while attached: the snapshot program sums the
+	 * per-CPU maps into these (the skeleton's .bss). snap_counters NULL:
+	 * none, the maps are read.
+	 */
+	int snapshot;
+	const __u64 *snap_counters;
+	const struct kpt_hist *snap_hists;
 };
 
 struct run {

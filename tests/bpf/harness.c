@@ -75,6 +75,7 @@ int tb_open(struct tb *t, const struct tb_opts *o)
 		bpf_map__set_max_entries(t->skel->maps.pending, o->pending_max);
 	if (o && o->watched_words)
 		bpf_map__set_max_entries(t->skel->maps.watched, o->watched_words);
+	t->skel->rodata->snap_ncpu = t->ncpu;
 	if (o) {
 		t->skel->rodata->emit_live = o->emit_live;
 		t->skel->rodata->vmemmap_base_hint = o->vmemmap_hint;

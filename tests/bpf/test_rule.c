@@ -1004,6 +1004,52 @@ static int decode_layout_base(struct tb *t)
 	return 0;
 }
 
+/*
+ * hist -i's snapshot: the syscall program's sums over every CPU equal the
+ * per-CPU maps read from user space, counter by counter, slot by slot.
+ */
+static int snapshot_sums(struct tb *t)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts);
+	struct testrun_bpf__bss *b = t->skel->bss;
+	int ncpu = t->ncpu > 1 ? 2 : 1;
+	struct kpt_hist h;
+
+	for (int c = 0; c < ncpu; c++) {
+		__u64 p = P1 + c, now = 1000 + c * 100000;
+
+		EXPECT_EQ(t, Q(t, c, now, p, 0, KPT_PT_ASYNC_FREE_DTOR, NOVA), 0);
+		EXPECT_EQ(t, IB(t, c, now + 1000, A, ALL), 0);
+		EXPECT_EQ(t, IE(t, c, now + 2000 + c * 5000, A), 0);
+		EXPECT_EQ(t, F(t, c, now + 3000 + c * 70000, FREER, p, 0), 0);
+	}
+	/* stale figures must not survive: the snapshot starts from zero */
+	b->snap_counters[KPT_C_QUEUED] = 1000;
+	b->snap_hists[KPT_M_INVAL_DUR].count = 1000;
+	EXPECT_EQ(t, bpf_prog_test_run_opts(bpf_program__fd(t->skel->progs.testrun_snapshot),
+					    &opts), 0);
+	EXPECT_EQ(t, b->snap_counters[KPT_C_QUEUED], ncpu);
+	EXPECT_EQ(t, b->snap_counters[KPT_C_FREED_OK], ncpu);
+	for (int c = 0; c < KPT_C_MAX; c++)
+		if (b->snap_counters[c] != tb_counter(t, c, -1))
+			TB_FAIL(t, "counter %s: snapshot %llu, maps %llu", tb_counter_name(c),
+				(unsigned long long)b->snap_counters[c],
+				(unsigned long long)tb_counter(t, c, -1));
+	EXPECT_EQ(t, b->snap_hists[KPT_M_ENQ_TO_FREE].count, ncpu);
+	for (int m = 0; m < KPT_M_MAX; m++) {
+		if (tb_hist(t, m, &h))
+			TB_FAIL(t, "hist %d: lookup failed", m);
+		if (memcmp(&h, &b->snap_hists[m], sizeof(h)))
+			TB_FAIL(t, "hist %d: snapshot count %llu sum %llu max %llu, maps %llu %llu %llu",
+				m, (unsigned long long)b->snap_hists[m].count,
+				(unsigned long long)b->snap_hists[m].sum,
+				(unsigned long long)b->snap_hists[m].max,
+				(unsigned long long)h.count, (unsigned long long)h.sum,
+				(unsigned long long)h.max);
+	}
+	return 0;
+}
+
 #define CASE(f, ...) { .name = #f, .fn = f, .opts = { __VA_ARGS__ } }
 
 /*
@@ -1685,6 +1731,7 @@ const struct tb_case tb_rule_cases[] = {
 	CASE(split_race),
 	CASE(split_cpa),
 	CASE(split_cpa_pages, .vmemmap_hint = SPLIT_HINT),
+	CASE(snapshot_sums),
 };
 
 const int tb_rule_ncases = sizeof(tb_rule_cases) / sizeof(tb_rule_cases[0]);

@@ -185,6 +185,26 @@ out=$(timeout 20 "$K" hist -i 200ms -c 3 --json 2>/dev/null); rc=$?
 	<<<"$out" >/dev/null && ok "hist -i 200ms -c 3 --json: NDJSON" ||
 	nok "hist -i 200ms -c 3 --json" "rc=$rc" "$out"
 
+# ... reading no map while attached (a map read makes the kernel skip
+# kprobe programs on its CPU): each interval is a test run of the snapshot
+# program, and the maps are read only once the links are gone
+if command -v strace >/dev/null; then
+	tr=$(mktemp)
+	timeout 20 strace -f -e trace=bpf -o "$tr" "$K" hist -i 200ms -c 3 >/dev/null 2>&1
+	rc=$?
+	verdict=$(awk '/BPF_LINK_CREATE/ { runs = 0; lookups = 0; linked = 1 }
+		linked && /BPF_PROG_TEST_RUN/ { runs++; if (lookups) bad = 1 }
+		linked && /BPF_MAP_LOOKUP_ELEM/ { lookups++ }
+		END { print (linked && !bad && runs >= 4 && lookups) ? "ok" : "bad", runs, lookups }' "$tr")
+	[ $rc -eq 0 ] && [ "${verdict%% *}" = ok ] &&
+		ok "hist -i: no map read while attached (test runs, map reads: ${verdict#* })" ||
+		nok "hist -i: no map read while attached" "rc=$rc; after the last link: test runs, map reads: ${verdict#* }; wanted the walk and 3 snapshots, then the reads" \
+			"$(grep -E 'LINK_CREATE|TEST_RUN|LOOKUP_ELEM' "$tr" | cut -c1-60 | tail -20)"
+	rm -f "$tr"
+else
+	skip "hist -i: no map read while attached" "no strace"
+fi
+
 # ... and each line is there as its interval ends, not at exit
 tmp=$(mktemp)
 "$K" hist -i 200ms --json >"$tmp" 2>/dev/null & pid=$!
