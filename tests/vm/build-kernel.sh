@@ -75,7 +75,7 @@ finish() {
 	local t1
 	t1=$(date +%s)
 	echo "$((t1 - $1))" >"$dir/build-seconds"
-	log "$entry: built in $((t1 - $1)) s"
+	log "$name: built in $((t1 - $1)) s"
 	touch "$dir/.built"
 	echo "$dir"
 	exit 0
