@@ -52,14 +52,28 @@ static long kpt_snap_hist(__u32 m, void *data)
 	return 0;
 }
 
+/*
+ * One counter of one CPU. A callback, not a loop around the lookup: the
+ * key goes through the stack, and older verifiers (6.12) lose a loop
+ * index's bound there and reject the loop as infinite.
+ */
+static long kpt_snap_counter(__u32 c, void *data)
+{
+	__u32 cpu = *(__u32 *)data, key = c;
+	__u64 *d, *v;
+
+	if (c >= KPT_C_MAX)
+		return 1;
+	d = &snap_counters[c];
+	v = bpf_map_lookup_percpu_elem(&counters, &key, cpu);
+	if (v)
+		*d += *v;
+	return 0;
+}
+
 static long kpt_snap_cpu(__u32 cpu, void *data)
 {
-	for (__u32 c = 0; c < KPT_C_MAX; c++) {
-		__u64 *v = bpf_map_lookup_percpu_elem(&counters, &c, cpu);
-
-		if (v)
-			snap_counters[c] += *v;
-	}
+	bpf_loop(KPT_C_MAX, kpt_snap_counter, &cpu, 0);
 	bpf_loop(KPT_M_MAX, kpt_snap_hist, &cpu, 0);
 	return 0;
 }
