@@ -299,6 +299,24 @@ fi
 # ---------------------------------------------------------------------------
 # SIGINT during check
 # ---------------------------------------------------------------------------
+# interrupt NAME OUT: once the churn runs, SIGINT the check started in the
+# background as $kp; sets rc, its exit, and ms, the time it took. 1 (and a
+# FAIL) when the churn never started.
+interrupt() {
+	local t0
+	if ! wait_for 300 churning 2; then
+		kill -9 $kp
+		wait $kp
+		fail "$1" "the churn never started ($(head -c 300 "$2.err"))"
+		return 1
+	fi
+	t0=$(now_ms)
+	kill -INT $kp
+	wait $kp
+	rc=$?
+	ms=$(($(now_ms) - t0))
+}
+
 # check -- COMMAND, the command blocked in the module's churn run. tee
 # does the write: it takes SIGINT as it comes (sh -c catches it), so the
 # run's killable wait ends at once. The pte_kernel run before it makes
@@ -308,15 +326,7 @@ out=$tmp/int.out
 	echo '$churn' | tee $D/run >/dev/null" >"$out" 2>"$out.err" &
 kp=$!
 stray+=("$kp")
-if ! wait_for 300 churning 2; then
-	kill -9 $kp; wait $kp
-	fail "SIGINT check -- COMMAND" "the churn never started ($(head -c 300 "$out.err"))"
-else
-	t0=$(now_ms)
-	kill -INT $kp
-	wait $kp
-	rc=$?
-	ms=$(($(now_ms) - t0))
+if interrupt "SIGINT check -- COMMAND" "$out"; then
 	q=$(sed -n 's/^ *queued \([0-9]*\) .*/\1/p' "$out")
 	v=$(sed -n 's/.* violation \([0-9]*\) .*/\1/p' "$out")
 	echo "# SIGINT check -- COMMAND: exit $rc after ${ms} ms; queued $q, violation $v;" \
@@ -337,15 +347,7 @@ out=$tmp/int-ign.out
 "$K" check -- sh -c "trap '' INT; echo '$churn' >$D/run" >"$out" 2>"$out.err" &
 kp=$!
 stray+=("$kp")
-if ! wait_for 300 churning 2; then
-	kill -9 $kp; wait $kp
-	fail "SIGINT check -- COMMAND ignoring SIGINT" "the churn never started ($(head -c 300 "$out.err"))"
-else
-	t0=$(now_ms)
-	kill -INT $kp
-	wait $kp
-	rc=$?
-	ms=$(($(now_ms) - t0))
+if interrupt "SIGINT check -- COMMAND ignoring SIGINT" "$out"; then
 	v=$(sed -n 's/.* violation \([0-9]*\) .*/\1/p' "$out")
 	echo "# SIGINT check -- COMMAND ignoring SIGINT: exit $rc after ${ms} ms, violation $v;" \
 		"$(grep -v 'links; coverage' "$out.err" | paste -sd' ')"
