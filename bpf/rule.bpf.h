@@ -49,10 +49,11 @@
 /* Knob: stream every event, not just violations, to the ring buffer. */
 const volatile bool emit_live = false;
 /*
- * Knob: capture the hand-over's stack at q(P). A violation report wants
- * it, but it is a stack walk per deferred page: hist turns it off.
+ * Knob: capture the hand-over's stack at q(P). A violation report can
+ * show it, but it is a stack walk per deferred page, several times the
+ * rest of the hand-over program: only with --handover-stacks.
  */
-const volatile bool capture_q_stack = true;
+const volatile bool capture_q_stack = false;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

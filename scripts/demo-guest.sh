@@ -91,8 +91,8 @@ wait $tpid 2>/dev/null
 echo "hist_rc=$hist_rc" >>"$res"
 
 
-say "kptwatch check --junit check.xml -- ($workload)"
-"$K" check --junit "$out/check.xml" -- sh -c "$work" >"$out/check.txt" 2>&1
+say "kptwatch check --handover-stacks --junit check.xml -- ($workload)"
+"$K" check --handover-stacks --junit "$out/check.xml" -- sh -c "$work" >"$out/check.txt" 2>&1
 check_rc=$?
 # on the terminal: the first violation reports (hundreds on a buggy kernel,
 # each with two stacks), then the histograms, counters and verdict

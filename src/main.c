@@ -95,8 +95,11 @@ static int open_and_load(struct kptwatch_bpf **out, struct plan_input *in, struc
 		skel->rodata->page_offset_base_addr = p->layout.page_offset_base_addr;
 		skel->rodata->phys_addr_mask = phys_mask;
 		skel->rodata->snap_ncpu = libbpf_num_possible_cpus();
-		/* hist reports no violation stacks: spare the walk per hand-over */
-		skel->rodata->capture_q_stack = env.cmd != CMD_HIST;
+		/*
+		 * A stack walk per hand-over: the costliest thing kptwatch did
+		 * on the hot path (issue 12), so only when asked for.
+		 */
+		skel->rodata->capture_q_stack = env.handover_stacks;
 		bpf_map__set_max_entries(skel->maps.pending, env.max_pending);
 		bpf_map__set_max_entries(skel->maps.tables, env.max_pending);
 		bpf_map__set_max_entries(skel->maps.events, env.ringbuf_size);

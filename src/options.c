@@ -149,7 +149,7 @@ int parse_size(const char *s, __u64 *bytes, char *err, size_t len)
 
 enum {
 	OPT_JUNIT = 0x100, OPT_BTF, OPT_SYSTEM_MAP, OPT_MAX, OPT_MAX_AGE, OPT_MAX_PENDING,
-	OPT_RINGBUF, OPT_JSON, OPT_KPROBES, OPT_OPENMETRICS, OPT_PROM,
+	OPT_RINGBUF, OPT_JSON, OPT_KPROBES, OPT_OPENMETRICS, OPT_PROM, OPT_Q_STACKS,
 };
 
 static const struct option longopts[] = {
@@ -170,6 +170,7 @@ static const struct option longopts[] = {
 	{ "max-pending-age", required_argument, NULL, OPT_MAX_AGE },
 	{ "max-pending", required_argument, NULL, OPT_MAX_PENDING },
 	{ "ringbuf-size", required_argument, NULL, OPT_RINGBUF },
+	{ "handover-stacks", no_argument, NULL, OPT_Q_STACKS },
 	{},
 };
 
@@ -271,6 +272,7 @@ static int check_combination(struct env *env, const bool *seen)
 		{ OPT_MAX_PENDING, "--max-pending",
 		  1 << CMD_TRACE | 1 << CMD_HIST | 1 << CMD_CHECK },
 		{ OPT_RINGBUF, "--ringbuf-size", 1 << CMD_TRACE | 1 << CMD_HIST | 1 << CMD_CHECK },
+		{ OPT_Q_STACKS, "--handover-stacks", 1 << CMD_TRACE | 1 << CMD_CHECK },
 	};
 
 	for (size_t i = 0; i < sizeof(only) / sizeof(only[0]); i++)
@@ -293,7 +295,7 @@ static int check_combination(struct env *env, const bool *seen)
  */
 int env_parse(struct env *env, int argc, char **argv)
 {
-	bool seen[OPT_PROM + 1] = {};
+	bool seen[OPT_Q_STACKS + 1] = {};
 	__u64 v;
 	int opt;
 	char e[160];
@@ -329,6 +331,7 @@ int env_parse(struct env *env, int argc, char **argv)
 		case 'v': env->verbose++; break;
 		case OPT_JSON: env->json = true; break;
 		case OPT_KPROBES: env->kprobes = true; break;
+		case OPT_Q_STACKS: env->handover_stacks = true; break;
 		case OPT_JUNIT: env->junit = optarg; break;
 		case OPT_OPENMETRICS: env->openmetrics = optarg; break;
 		case OPT_PROM: env->prom = optarg; break;
@@ -458,6 +461,9 @@ static const struct { unsigned cmds; const char *text; } opt_help[] = {
 	KPT_STR(KPT_PENDING_ENTRY_BYTES) " bytes of kernel memory each,\n"
 	       "                          allocated up front)\n" },
 	{ ALL_RUN, "      --ringbuf-size SIZE event ring buffer, e.g. 4M (default 256K)\n" },
+	{ 1u << CMD_TRACE | 1u << CMD_CHECK,
+	       "      --handover-stacks   trace, check: also record each hand-over's stack,\n"
+	       "                          shown with a violation (a stack walk per page)\n" },
 };
 
 void env_usage(FILE *f, enum kpt_cmd cmd)

@@ -36,6 +36,7 @@ struct env {
 	enum kpt_cmd cmd;
 	bool json;
 	bool kprobes;		/* --kprobes: skip fentry, use kprobes */
+	bool handover_stacks;	/* --handover-stacks: a stack per q(P) */
 	int verbose;
 	const char *junit;
 	const char *openmetrics;	/* hist, check --openmetrics FILE */

@@ -341,8 +341,14 @@ void out_event_text(FILE *f, const struct kpt_event *e, __u64 t0, const __u64 *i
 	}
 	stack_text(f, "freed by:", ips, nips, ks);
 	stack_text(f, "handed over (q(P)) by:", q_ips, nq_ips, ks);
-	if (!nips && !nq_ips)
-		fprintf(f, "%-12s no stack (stack ids %d, %d)\n", "", e->stack_id, e->q_stack_id);
+	if (!nips)
+		fprintf(f, "%-12s no stack of the free (stack id %d)\n", "", e->stack_id);
+	/* -2 (ENOENT): none was captured; --handover-stacks captures them */
+	if (!nq_ips && e->q_stack_id == -2)
+		fprintf(f, "%-12s handed over (q(P)) at %s: stack not recorded "
+			"(--handover-stacks)\n", "", point_name(e->point));
+	else if (!nq_ips)
+		fprintf(f, "%-12s no stack of the hand-over (stack id %d)\n", "", e->q_stack_id);
 }
 
 static void stack_json(struct jw *w, const char *key, const __u64 *ips, int nips,

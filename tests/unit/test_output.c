@@ -106,6 +106,27 @@ static void test_trace_text(void)
 	free(buf);
 }
 
+/* without --handover-stacks: the free's stack, the hand-over point named */
+static void test_violation_no_q_stack(void)
+{
+	struct kpt_event e = event(KPT_EV_VIOLATION);
+	char *buf = NULL;
+
+	e.q_stack_id = -2;
+	e.point = KPT_PT_ASYNC_FREE;
+	CAPTURE(buf, out_event_text(f, &e, 2000000000, ips, 2, NULL, 0, ks));
+	CHECK(strstr(buf, " freed by:\n               pmd_free_pte_page+0x14\n"), "%s", buf);
+	CHECK(strstr(buf, "handed over (q(P)) at kernel_pgtable_async_free: stack not recorded "
+		      "(--handover-stacks)\n"), "the point, and how to get its stack: %s", buf);
+	CHECK(!strstr(buf, "no stack"), "no 'no stack' line: %s", buf);
+	free(buf);
+	/* a capture that failed is not called unrecorded */
+	e.q_stack_id = -17;
+	CAPTURE(buf, out_event_text(f, &e, 2000000000, ips, 2, NULL, 0, ks));
+	CHECK(strstr(buf, "no stack of the hand-over (stack id -17)"), "%s", buf);
+	free(buf);
+}
+
 static void fill(struct run_result *rr)
 {
 	memset(rr, 0, sizeof(*rr));
@@ -476,6 +497,7 @@ int main(void)
 	RUN(test_checker_works);
 	RUN(test_trace_ndjson);
 	RUN(test_trace_text);
+	RUN(test_violation_no_q_stack);
 	RUN(test_utf8_seq);
 	RUN(test_raw_bytes);
 	RUN(test_hist_json);
