@@ -34,6 +34,12 @@
 #                             built (proves that a second run rebuilds nothing)
 #   KPTWATCH_VM_CHURN_SECS    churn seconds per mode on -debug entries (20)
 #   KPTWATCH_VM_TIMEOUT       run.sh timeout per guest run (900 s)
+#   KPTWATCH_VM_STEPS         only these steps after build and boot (space
+#                             separated: runner kmod deferral cpa-error
+#                             kptwatch robust hotplug workloads); the others
+#                             print SKIP. Two check-vm runs of one entry with
+#                             different steps can share the two cores: each
+#                             keeps its logs apart.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -44,6 +50,20 @@ bad() { echo "FAIL $*"; failed=$((failed + 1)); }
 skip() { echo "SKIP $*"; }
 # Show the end of a log under a FAIL line.
 show_log() { tail -n "${2:-30}" "$1" | sed 's/^/    | /'; }
+
+steps=${KPTWATCH_VM_STEPS:-}
+for st in $steps; do
+	case $st in
+	runner | kmod | deferral | cpa-error | kptwatch | robust | hotplug | workloads) ;;
+	*) echo "check-vm.sh: KPTWATCH_VM_STEPS: unknown step '$st'" >&2; exit 2 ;;
+	esac
+done
+# step NAME: whether NAME runs in this invocation; says SKIP when not
+step() {
+	[ -z "$steps" ] || [[ " $steps " == *" $1 "* ]] && return 0
+	skip "$entry $1: not in KPTWATCH_VM_STEPS"
+	return 1
+}
 
 churn_secs=${KPTWATCH_VM_CHURN_SECS:-20}
 run_timeout=${KPTWATCH_VM_TIMEOUT:-900}
@@ -160,6 +180,7 @@ for entry in "${entries[@]}"; do
 		;;
 	esac
 	logs=$KPTWATCH_CACHE/check-vm/$entry
+	[ -z "$steps" ] || logs+=.$(tr ' ' - <<<"$steps")
 	mkdir -p "$logs"
 
 	# --- build (cached) ---
@@ -195,7 +216,7 @@ for entry in "${entries[@]}"; do
 		skip "$entry kmod, hotplug: the kernel does not boot"
 		continue
 	fi
-	if [ -z "$runner_tested" ]; then
+	if [ -z "$runner_tested" ] && step runner; then
 		runner_tests "$entry" "$logs"
 		runner_tested=$entry
 	fi
@@ -211,8 +232,10 @@ for entry in "${entries[@]}"; do
 		ok "$entry kmod build: $ko"
 		kenv=()
 		case "$entry" in *-debug | *-debug-kaslr) kenv=(--env KMOD_CHURN_SECS="$churn_secs") ;; esac
-		guest "$entry" kmod "$logs/kmod.log" "${kenv[@]}" "$entry" -- "$TOP_DIR/tests/kmod/guest-check.sh" "$ko"
-		verdict "$entry" kmod "$logs/kmod.log"
+		if step kmod; then
+			guest "$entry" kmod "$logs/kmod.log" "${kenv[@]}" "$entry" -- "$TOP_DIR/tests/kmod/guest-check.sh" "$ko"
+			verdict "$entry" kmod "$logs/kmod.log"
+		fi
 	fi
 
 	# --- the series' own debugfs counters (DEBUG_FS) prove the deferral ---
@@ -224,7 +247,9 @@ for entry in "${entries[@]}"; do
 		# defer. The rest of -debug (KASAN, lockdep, PREEMPT) stays.
 		dpa=()
 		case "$entry" in *-debug*) dpa=(--append debug_pagealloc=off) ;; esac
-		if [ -n "${ko:-}" ]; then
+		if ! step deferral; then
+			:
+		elif [ -n "${ko:-}" ]; then
 			guest "$entry" deferral "$logs/deferral.log" --hotplug "${dpa[@]}" "$entry" -- \
 				"$VM_DIR/guest-deferral.sh" "$ko"
 			verdict "$entry" deferral "$logs/deferral.log"
@@ -233,7 +258,8 @@ for entry in "${entries[@]}"; do
 		fi
 		# CPA's populate error path, where fault injection can reach it
 		# (-debug: FAIL_PAGE_ALLOC; the mode needs debug_pagealloc on)
-		if [ -n "${ko:-}" ] && grep -qx 'CONFIG_FAIL_PAGE_ALLOC=y' "$dir/obj/.config"; then
+		if [ -n "${ko:-}" ] && grep -qx 'CONFIG_FAIL_PAGE_ALLOC=y' "$dir/obj/.config" &&
+			step cpa-error; then
 			guest "$entry" cpa-error "$logs/cpa-error.log" "$entry" -- \
 				"$VM_DIR/guest-cpa-error.sh" "$ko" "$dir"
 			verdict "$entry" cpa-error "$logs/cpa-error.log"
@@ -242,7 +268,9 @@ for entry in "${entries[@]}"; do
 	esac
 
 	# --- kptwatch end to end: real frees, the layout found every way ---
-	if [ -z "${ko:-}" ]; then
+	if ! step kptwatch; then
+		:
+	elif [ -z "${ko:-}" ]; then
 		bad "$entry kptwatch: no test module to drive frees"
 	elif [ ! -x "$TOP_DIR/build/kptwatch" ]; then
 		bad "$entry kptwatch: no build/kptwatch (make check-vm builds it)"
@@ -261,7 +289,9 @@ for entry in "${entries[@]}"; do
 	# now and then, on 6.12 and 7.3 alike (README, known issues): that is
 	# not what this run is about, and one vCPU still interleaves the churn
 	# with kptwatch's start and teardown.
-	if [ -z "${ko:-}" ]; then
+	if ! step robust; then
+		:
+	elif [ -z "${ko:-}" ]; then
 		bad "$entry robust: no test module to drive frees"
 	elif [ ! -x "$TOP_DIR/build/kptwatch" ]; then
 		bad "$entry robust: no build/kptwatch (make check-vm builds it)"
@@ -277,13 +307,16 @@ for entry in "${entries[@]}"; do
 	fi
 
 	# --- memory hot-remove: a pc-dimm onlined, then ejected through ACPI ---
-	guest "$entry" hotplug "$logs/hotplug.log" --hotplug "$entry" -- "$VM_DIR/guest-hotplug.sh" check dimm0 512M
-	summary=$(grep '^hotplug: [0-9]* passed' "$logs/hotplug.log" | tail -n1)
-	case $rc in
-	0) ok "$entry hot-remove: ${summary#hotplug: }; $(grep -m1 '^unplug dimm0:' "$logs/hotplug.log" | sed 's/^unplug dimm0: //')" ;;
-	123) bad "$entry hot-remove: kernel splat ($summary)"; sed -n '/^--- splat/,/^--- end of splat/p' "$logs/hotplug.log" | head -n 60 | sed 's/^/    | /' ;;
-	*) bad "$entry hot-remove: run.sh exit $rc (${summary:-no summary})"; show_log "$logs/hotplug.log" ;;
-	esac
+	if step hotplug; then
+		guest "$entry" hotplug "$logs/hotplug.log" --hotplug "$entry" -- "$VM_DIR/guest-hotplug.sh" check dimm0 512M
+		summary=$(grep '^hotplug: [0-9]* passed' "$logs/hotplug.log" | tail -n1)
+		case $rc in
+		0) ok "$entry hot-remove: ${summary#hotplug: }; $(grep -m1 '^unplug dimm0:' "$logs/hotplug.log" | sed 's/^unplug dimm0: //')" ;;
+		123) bad "$entry hot-remove: kernel splat ($summary)"; sed -n '/^--- splat/,/^--- end of splat/p' "$logs/hotplug.log" | head -n 60 | sed 's/^/    | /' ;;
+		*) bad "$entry hot-remove: run.sh exit $rc (${summary:-no summary})"; show_log "$logs/hotplug.log" ;;
+		esac
+	fi
+	step workloads || continue
 
 	# --- real workloads (BPF, modules, kvmalloc, hot-remove) under kptwatch ---
 	# docs/workloads.md: exit 0 does not hold yet (7.3 frees hot-removed
