@@ -276,7 +276,10 @@ for entry in "${entries[@]}"; do
 		bad "$entry kptwatch: no build/kptwatch (make check-vm builds it)"
 	else
 		other=
+		# another kernel's: a mutant of this entry is the same kernel
+		# but for one file, and its System.map rightly fits
 		for m in "$KPTWATCH_CACHE"/build/*/obj/System.map; do
+			case "$m" in "$KPTWATCH_CACHE/build/$entry+mut-"*) continue ;; esac
 			[ -f "$m" ] && [ "$m" != "$dir/obj/System.map" ] && other=$m && break
 		done
 		guest "$entry" kptwatch "$logs/kptwatch.log" "$entry" -- "$VM_DIR/guest-kptwatch.sh" "$ko" "$dir" $other
