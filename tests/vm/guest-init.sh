@@ -110,6 +110,11 @@ stage2() {
 	local status=0
 	(set +x; cd "$cwd" && exec "${argv[@]}") </dev/null >&5 2>&6 5>&- 6>&- || status=$?
 	exec 5>&- 6>&-
+	# the guest's uptime again, stamped by the host: run.sh compares the
+	# two clocks over the command (a guest clock running fast has made a
+	# test's sleep end early)
+	read -r up _ </proc/uptime
+	echo "$up" >"$share/cmd-end"
 
 	# Let the relays drain; a daemon the command left behind may hold
 	# the pipes open, so do not wait for ever.

@@ -288,6 +288,19 @@ if [ -f "$run/share/cmd-start" ]; then
 	log "$entry: boot time ${boot_s} s from QEMU start to command start (guest uptime ${uptime_s} s)"
 fi
 
+# The guest's clock against the host's over the command: a guest clock
+# running fast makes timed tests pass or fail for the wrong reason.
+guest_s= host_s= clock_note=
+if [ -f "$run/share/cmd-start" ] && [ -f "$run/share/cmd-end" ]; then
+	guest_s=$(awk 'NR == FNR { a = $1; next } { printf "%.2f", $1 - a }' \
+		"$run/share/cmd-start" "$run/share/cmd-end")
+	host_s=$(awk -v a="$(date -r "$run/share/cmd-start" +%s.%N)" \
+		-v b="$(date -r "$run/share/cmd-end" +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
+	clock_note=$(awk -v g="$guest_s" -v h="$host_s" \
+		'BEGIN { if (g > 1.5 * h + 2 || h > 1.5 * g + 2) printf "the guest clock measured %.1f s over the command, the host %.1f s", g, h }')
+	[ -z "$clock_note" ] || log "$entry: WARNING: $clock_note"
+fi
+
 cmd_status=
 [ -f "$run/share/status" ] && cmd_status=$(cat "$run/share/status")
 
@@ -339,6 +352,8 @@ if [ -n "$stats" ]; then
 		echo "guest_uptime_at_cmd=$uptime_s"
 		echo "run_seconds=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')"
 		echo "cmd_status=$cmd_status"
+		echo "cmd_guest_seconds=$guest_s"
+		echo "cmd_host_seconds=$host_s"
 		echo "splats=$splats"
 		echo "exit=$exit_code"
 		echo "run_dir=$run"
