@@ -41,7 +41,6 @@
 
 /* stack_id value asking the rule to capture the stack itself, if needed. */
 #define KPT_STACK_LAZY	(-2147483647 - 1)
-#define KPT_STACK_NONE	(-2)		/* -ENOENT */
 
 #define KPT_READ_ONCE(x)	(*(volatile typeof(x) *)&(x))
 #define KPT_WRITE_ONCE(x, v)	(*(volatile typeof(x) *)&(x) = (v))

@@ -41,14 +41,8 @@ static long kpt_snap_hist(__u32 m, void *data)
 	/* the bounded index before the call: key goes through the stack */
 	d = &snap_hists[m];
 	h = bpf_map_lookup_percpu_elem(&hists, &key, cpu);
-	if (!h)
-		return 0;
-	for (__u32 i = 0; i < KPT_HIST_SLOTS; i++)
-		d->slots[i] += h->slots[i];
-	d->count += h->count;
-	d->sum += h->sum;
-	if (h->max > d->max)
-		d->max = h->max;
+	if (h)
+		kpt_hist_merge(d, h);
 	return 0;
 }
 

@@ -17,6 +17,8 @@
  */
 #define KPT_Q_STACK_DEPTH	8
 #define KPT_STACK_Q		(1 << 30)
+/* A stack id for "none captured" (-ENOENT): no --handover-stacks, or none asked. */
+#define KPT_STACK_NONE		(-2)
 #define KPT_DEFAULT_PENDING	65536
 /*
  * The watched bitmap (bpf/rule.bpf.h), in u64 words: the object's size,
@@ -243,6 +245,20 @@ static inline __u64 kpt_hist_slot_lo(__u32 slot)
 		return slot;
 	e = slot / KPT_HIST_SUB + KPT_HIST_SUB_BITS - 1;
 	return (__u64)(KPT_HIST_SUB + slot % KPT_HIST_SUB) << (e - KPT_HIST_SUB_BITS);
+}
+
+/*
+ * dst += src: the per-CPU histograms summed, by user space (hist.c) and
+ * by the snapshot program (bpf/snapshot.bpf.h) alike.
+ */
+static inline void kpt_hist_merge(struct kpt_hist *dst, const struct kpt_hist *src)
+{
+	for (__u32 i = 0; i < KPT_HIST_SLOTS; i++)
+		dst->slots[i] += src->slots[i];
+	dst->count += src->count;
+	dst->sum += src->sum;
+	if (src->max > dst->max)
+		dst->max = src->max;
 }
 
 #endif /* KPTWATCH_H */

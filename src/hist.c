@@ -9,12 +9,7 @@
 
 void hist_merge(struct kpt_hist *dst, const struct kpt_hist *src)
 {
-	for (__u32 i = 0; i < KPT_HIST_SLOTS; i++)
-		dst->slots[i] += src->slots[i];
-	dst->count += src->count;
-	dst->sum += src->sum;
-	if (src->max > dst->max)
-		dst->max = src->max;
+	kpt_hist_merge(dst, src);
 }
 
 __u64 hist_slot_hi(__u32 slot)

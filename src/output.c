@@ -343,8 +343,7 @@ void out_event_text(FILE *f, const struct kpt_event *e, __u64 t0, const __u64 *i
 	stack_text(f, "handed over (q(P)) by:", q_ips, nq_ips, ks);
 	if (!nips)
 		fprintf(f, "%-12s no stack of the free (stack id %d)\n", "", e->stack_id);
-	/* -2 (ENOENT): none was captured; --handover-stacks captures them */
-	if (!nq_ips && e->q_stack_id == -2)
+	if (!nq_ips && e->q_stack_id == KPT_STACK_NONE)
 		fprintf(f, "%-12s handed over (q(P)) at %s: stack not recorded "
 			"(--handover-stacks)\n", "", point_name(e->point));
 	else if (!nq_ips)
@@ -431,6 +430,13 @@ void out_event_json(FILE *f, const struct kpt_event *e, __u64 t0, const __u64 *i
 	event_fields(&w, e, t0, ips, nips, q_ips, nq_ips, ks);
 	jw_close(&w, '}');
 	jw_end(&w);
+}
+
+void out_viols_text(FILE *f, const struct run_result *rr, const struct ksyms *ks)
+{
+	for (int i = 0; i < rr->nviols; i++)
+		out_event_text(f, &rr->viols[i].ev, rr->t0, rr->viols[i].ips, rr->viols[i].nips,
+			       rr->viols[i].q_ips, rr->viols[i].nq_ips, ks);
 }
 
 void out_stacks_json(FILE *f, const struct viol *v, __u64 t0, const struct ksyms *ks)
@@ -722,9 +728,7 @@ void out_check(FILE *f, bool json, const struct env *env, const struct plan *p,
 		jw_end(&w);
 		return;
 	}
-	for (int i = 0; i < rr->nviols; i++)
-		out_event_text(f, &rr->viols[i].ev, rr->t0, rr->viols[i].ips, rr->viols[i].nips,
-			       rr->viols[i].q_ips, rr->viols[i].nq_ips, ks);
+	out_viols_text(f, rr, ks);
 	if (rr->nviols)
 		fputc('\n', f);
 	out_hists_text(f, rr->hists);

@@ -46,6 +46,8 @@ void out_event_text(FILE *f, const struct kpt_event *e, __u64 t0, const __u64 *i
 		    const __u64 *q_ips, int nq_ips, const struct ksyms *ks);
 void out_event_json(FILE *f, const struct kpt_event *e, __u64 t0, const __u64 *ips, int nips,
 		    const __u64 *q_ips, int nq_ips, const struct ksyms *ks);
+/* The kept violations with their stacks (check, and trace at its end). */
+void out_viols_text(FILE *f, const struct run_result *rr, const struct ksyms *ks);
 /* trace --json: a violation's stacks, read when the trace ended */
 void out_stacks_json(FILE *f, const struct viol *v, __u64 t0, const struct ksyms *ks);
 

@@ -117,10 +117,6 @@ static void read_snapshot(struct run *r)
 	LIBBPF_OPTS(bpf_test_run_opts, opts);
 	int err;
 
-	if (!r->maps.snap_counters) {
-		read_results(r);
-		return;
-	}
 	err = bpf_prog_test_run_opts(r->maps.snapshot, &opts);
 	if (read_failed(r->rr, "snapshot", err) < 0)
 		return;
@@ -308,10 +304,7 @@ static int report_trace(struct run *r)
 		if (rr->nviols)
 			printf("\nthe violations above, the first %d, with their stacks:\n",
 			       rr->nviols);
-		for (int i = 0; i < rr->nviols; i++)
-			out_event_text(stdout, &rr->viols[i].ev, rr->t0, rr->viols[i].ips,
-				       rr->viols[i].nips, rr->viols[i].q_ips, rr->viols[i].nq_ips,
-				       r->ks);
+		out_viols_text(stdout, rr, r->ks);
 		fflush(stdout);
 		fprintf(stderr, "\n");
 		out_counters_text(stderr, rr->counters);

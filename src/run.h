@@ -27,8 +27,7 @@ struct run_maps {
 	int q_stacks;	/* hand-overs' short stacks (KPT_STACK_Q ids) */
 	/*
 	 * hist -i's reading while attached: the snapshot program sums the
-	 * per-CPU maps into these (the skeleton's .bss). snap_counters NULL:
-	 * none, the maps are read.
+	 * per-CPU maps into these (the skeleton's .bss).
 	 */
 	int snapshot;
 	const __u64 *snap_counters;
