@@ -84,7 +84,7 @@ static __always_inline __u64 kpt_link_va(__u64 base, __u64 entry_addr, __u32 lev
 	if (!base || entry_addr < base || entry_addr - base >= (1ULL << 55))
 		return 0;
 	pfn = (entry_addr - base) >> KPT_PAGE_SHIFT;
-	parent = bpf_map_lookup_elem(&tables, &pfn);
+	parent = kpt_table_of(&pfn);
 	if (!parent || parent->level != level + 1 || (!parent->va_start && !parent->va_end))
 		return 0;
 	return parent->va_start + (entry_addr & 0xfff) / 8 * kpt_level_span(level);
@@ -249,7 +249,7 @@ static __always_inline int kpt_point_free_pagetable(__u64 now, __u64 task_key, _
 		kpt_count(KPT_C_WALK_TRUNC);
 		return -1;
 	}
-	if (order || !bpf_map_lookup_elem(&tables, &pfn)) {
+	if (order || !kpt_table_of(&pfn)) {
 		kpt_count(KPT_C_DATA_PAGE);
 		return 0;
 	}

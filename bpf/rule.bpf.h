@@ -8,7 +8,7 @@
  * allocator before that is a violation.
  *
  * Which pages are kernel page tables does not depend on the path that
- * frees them: the "tables" map holds every table of init_mm that a walk
+ * frees them: the "pages" map knows every table of init_mm that a walk
  * found at start or a link point saw installed since. A known table that
  * reaches the allocator without having been handed over is a violation
  * too, named by the free point that saw it last, else "unnamed path".
@@ -44,6 +44,10 @@
 
 #define KPT_READ_ONCE(x)	(*(volatile typeof(x) *)&(x))
 #define KPT_WRITE_ONCE(x, v)	(*(volatile typeof(x) *)&(x) = (v))
+#define KPT_BARRIER()		asm volatile("" ::: "memory")
+
+/* Set an entry's flag once what it vouches for is written. */
+#define KPT_PUBLISH(flag)	do { KPT_BARRIER(); KPT_WRITE_ONCE(flag, 1); } while (0)
 
 /* Knob: stream every event, not just violations, to the ring buffer. */
 const volatile bool emit_live = false;
@@ -54,12 +58,27 @@ const volatile bool emit_live = false;
  */
 const volatile bool capture_q_stack = false;
 
+/*
+ * Every pfn the rule knows (struct kpt_page): a known table, a page handed
+ * over, or both. One map rather than one for tables and one for pending
+ * pages: a table's life (linked, handed over, freed) then costs one insert
+ * and one delete instead of two of each, and hash updates were the largest
+ * share of kptwatch's cost in a profile of page-table churn (issue 12).
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, KPT_DEFAULT_PENDING);
+	__uint(max_entries, KPT_PAGES_MAX(KPT_DEFAULT_PENDING));
 	__type(key, __u64);			/* pfn (first pfn of a block) */
-	__type(value, struct kpt_pending);
-} pending SEC(".maps");
+	__type(value, struct kpt_page);
+} pages SEC(".maps");
+
+static __always_inline struct kpt_table *kpt_known_table(struct kpt_page *pg)
+{
+	return pg && pg->table ? &pg->tbl : NULL;
+}
+
+/* The known table at *pfn, NULL if none. */
+#define kpt_table_of(pfn)	kpt_known_table(bpf_map_lookup_elem(&pages, (pfn)))
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -80,20 +99,13 @@ struct {
 	__uint(max_entries, 1 << 20);
 } events SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, KPT_DEFAULT_PENDING);
-	__type(key, __u64);			/* pfn */
-	__type(value, struct kpt_table);
-} tables SEC(".maps");
-
 /*
- * One bit per pfn below max_entries * 64: set for every page in tables or
- * pending. kmem:mm_page_free runs for every page the system frees, and
+ * One bit per pfn below max_entries * 64: set for every page in the pages
+ * map. kmem:mm_page_free runs for every page the system frees, and
  * nearly none of them is watched: one array load (inlined by the
- * verifier) sends those away before the hash lookups. A bit is set before
- * its page enters either map and cleared only once the page's free took
- * it out of both, so a set bit with no entry costs the slow path and
+ * verifier) sends those away before the hash lookup. A bit is set before
+ * its page enters the map and cleared only once the page's free took it
+ * out, so a set bit with no entry costs the slow path and
  * never a verdict. User space sizes the map to the highest pfn it finds;
  * pages above it (memory added later) always take the slow path.
  */
@@ -351,29 +363,56 @@ static __always_inline __u64 kpt_level_span(__u32 level)
  */
 static __noinline int kpt_rule_learn(__u64 now, __u64 pfn, __u32 level, __u32 src, __u64 va)
 {
-	struct kpt_table t = {};
+	struct kpt_page pg = {}, *old;
+	struct kpt_table *t = &pg.tbl;
 	__u64 span = kpt_level_span(level);
 	long err;
 
-	t.ts = now;
-	t.stack_id = KPT_STACK_NONE;
-	t.level = level;
-	t.src = src;
+	t->ts = now;
+	t->stack_id = KPT_STACK_NONE;
+	t->level = level;
+	t->src = src;
 	if (va && span) {
-		t.va_start = va & ~(span - 1);
-		t.va_end = t.va_start + span;	/* 0: the top of the address space */
+		t->va_start = va & ~(span - 1);
+		t->va_end = t->va_start + span;	/* 0: the top of the address space */
 	}
+	pg.table = 1;
 	kpt_watch(pfn);
-	err = bpf_map_update_elem(&tables, &pfn, &t, BPF_NOEXIST);
-	if (err == -KPT_EEXIST)
-		return 0;
-	if (err) {
+	err = bpf_map_update_elem(&pages, &pfn, &pg, BPF_NOEXIST);
+	if (err == -KPT_EEXIST) {
+		old = bpf_map_lookup_elem(&pages, &pfn);
+		if (!old || old->table)
+			return 0;
+		/*
+		 * Handed over, not freed, and a table all the same: a walk
+		 * read its entry before the unlink. Its free drops both.
+		 */
+		old->tbl = *t;
+		KPT_PUBLISH(old->table);
+	} else if (err) {
 		kpt_count(KPT_C_MAP_FULL);
 		return err;
 	}
 	kpt_count(src == KPT_TS_WALK ? KPT_C_TABLE_WALKED :
 		  src == KPT_TS_SPLIT ? KPT_C_TABLE_SPLIT : KPT_C_TABLE_LINKED);
 	return 1;
+}
+
+/*
+ * Take back the table a walk learned at pfn (src, at its ts) if it is
+ * still that one: the walk read an entry whose table was freed meanwhile,
+ * and the pfn must not stay known into its next life. Only the flag is
+ * cleared, never the entry: a hand-over published into it meanwhile
+ * stays, and the page's next free removes the entry. True if taken back.
+ */
+static __always_inline bool kpt_rule_forget(__u64 pfn, __u32 src, __u64 ts)
+{
+	struct kpt_page *pg = bpf_map_lookup_elem(&pages, &pfn);
+
+	if (!pg || !pg->table || pg->tbl.src != src || pg->tbl.ts != ts)
+		return false;
+	KPT_WRITE_ONCE(pg->table, 0);
+	return true;
 }
 
 /*
@@ -384,30 +423,49 @@ static __noinline int kpt_rule_learn(__u64 now, __u64 pfn, __u32 level, __u32 sr
 static __always_inline int kpt_rule_note(__u64 now, __u64 pfn, __u32 point,
 					 __u64 va_start, __u64 va_end, __s32 stack_id)
 {
-	struct kpt_table t = {}, *old;
+	struct kpt_page pg = {}, *old;
+	struct kpt_table *t = &pg.tbl;
 	long err;
 
 	if (point < KPT_PT_MAX)
 		kpt_count(KPT_C_POINT_BASE + point);
-	t.ts = now;
-	t.va_start = va_start;
-	t.va_end = va_end;
-	t.stack_id = stack_id;
-	t.point = point;
-	t.src = KPT_TS_POINT;
-	old = bpf_map_lookup_elem(&tables, &pfn);
-	if (old) {
-		/* known already: keep how and at which level */
-		t.level = old->level;
-		t.src = old->src;
-		*old = t;
-		return 0;
-	}
+	t->ts = now;
+	t->va_start = va_start;
+	t->va_end = va_end;
+	t->stack_id = stack_id;
+	t->point = point;
+	t->src = KPT_TS_POINT;
+	pg.table = 1;
 	kpt_watch(pfn);
-	err = bpf_map_update_elem(&tables, &pfn, &t, BPF_ANY);
-	if (err)
-		kpt_count(KPT_C_MAP_FULL);
-	return err;
+	old = bpf_map_lookup_elem(&pages, &pfn);
+	if (!old) {
+		err = bpf_map_update_elem(&pages, &pfn, &pg, BPF_NOEXIST);
+		if (err != -KPT_EEXIST) {
+			if (err)
+				kpt_count(KPT_C_MAP_FULL);
+			return err;
+		}
+		old = bpf_map_lookup_elem(&pages, &pfn);
+		if (!old)
+			return 0;	/* freed meanwhile: nothing left to note */
+	}
+	if (old->table) {
+		/* known already: keep how and at which level */
+		t->level = old->tbl.level;
+		t->src = old->tbl.src;
+	}
+	old->tbl = *t;
+	KPT_PUBLISH(old->table);
+	return 0;
+}
+
+/* A page new to the map, handed over: kept off the hot path's stack. */
+static __noinline long kpt_page_insert_pending(__u64 pfn, const struct kpt_pending *p)
+{
+	struct kpt_page pg = { .pending = 1 };
+
+	pg.q = *p;
+	return bpf_map_update_elem(&pages, &pfn, &pg, BPF_NOEXIST);
 }
 
 /*
@@ -426,8 +484,8 @@ static __always_inline int kpt_rule_enqueue(__u64 now, __u64 task_key,
 					    __u64 va_start, __u64 va_end,
 					    __s32 stack_id)
 {
-	struct kpt_pending p = {}, *old;
-	struct kpt_table *tb;
+	struct kpt_pending p = {}, *q;
+	struct kpt_page *old;
 	struct kpt_event *e;
 	__u64 depth;
 	long err;
@@ -435,13 +493,6 @@ static __always_inline int kpt_rule_enqueue(__u64 now, __u64 task_key,
 	if (point < KPT_PT_MAX)
 		kpt_count(KPT_C_POINT_BASE + point);
 
-	if (!va_start && !va_end) {
-		tb = bpf_map_lookup_elem(&tables, &pfn);
-		if (tb) {
-			va_start = tb->va_start;
-			va_end = tb->va_end;
-		}
-	}
 	p.q_ts = now;
 	p.q_last_ts = now;
 	p.inval_seq = KPT_READ_ONCE(inval_began);
@@ -453,35 +504,46 @@ static __always_inline int kpt_rule_enqueue(__u64 now, __u64 task_key,
 	p.point = point;
 
 	kpt_watch(pfn);
-	err = bpf_map_update_elem(&pending, &pfn, &p, BPF_NOEXIST);
-	if (err == -KPT_EEXIST) {
+	/* A known table (the common case) is handed over in place. */
+	old = bpf_map_lookup_elem(&pages, &pfn);
+	if (!old) {
+		err = kpt_page_insert_pending(pfn, &p);
+		if (!err)
+			goto queued;
+		if (err != -KPT_EEXIST) {
+			/* Untracked page: the verdict can no longer be complete. */
+			kpt_count(KPT_C_MAP_FULL);
+			return err;
+		}
+		/* learned by a walk meanwhile */
+		old = bpf_map_lookup_elem(&pages, &pfn);
+		if (!old) {
+			kpt_count(KPT_C_UNKNOWN);
+			return -2;	/* and freed: its hand-over lost */
+		}
+	}
+	if (!va_start && !va_end && old->table) {
+		p.va_start = old->tbl.va_start;
+		p.va_end = old->tbl.va_end;
+	}
+	if (old->pending) {
 		kpt_count(KPT_C_REQUEUED);
-		old = bpf_map_lookup_elem(&pending, &pfn);
-		if (old) {
-			/* the first q(P) stays for the latency figures */
-			old->q_last_ts = now;
-			old->inval_seq = p.inval_seq;
-			old->stack_id = stack_id;
-			old->point = point;
-			old->pid = p.pid;
-			if (va_start || va_end) {
-				old->va_start = va_start;
-				old->va_end = va_end;
-			}
+		q = &old->q;
+		/* the first q(P) stays for the latency figures */
+		q->q_last_ts = now;
+		q->inval_seq = p.inval_seq;
+		q->stack_id = stack_id;
+		q->point = point;
+		q->pid = p.pid;
+		if (va_start || va_end) {
+			q->va_start = va_start;
+			q->va_end = va_end;
 		}
 		return 0;
 	}
-	if (err) {
-		/*
-		 * Untracked page: the verdict can no longer be complete. It
-		 * was handed over, so its free must not read as a known table
-		 * that bypassed the deferral: forget the table too.
-		 */
-		kpt_count(KPT_C_MAP_FULL);
-		bpf_map_delete_elem(&tables, &pfn);
-		return err;
-	}
-
+	old->q = p;
+	KPT_PUBLISH(old->pending);
+queued:
 	kpt_count(KPT_C_QUEUED);
 	depth = __sync_add_and_fetch(&pending_depth, 1);
 	kpt_hist_add(KPT_M_PENDING_DEPTH, depth);
@@ -762,39 +824,33 @@ static __always_inline int kpt_rule_page_free(void *ctx, __u64 now,
 					      __u32 order, __s32 stack_id)
 {
 	struct kpt_range_scan sc = {};
-	struct kpt_pending *pp, p;
-	struct kpt_table *tp, tb;
+	struct kpt_page *pp, pg;
+	struct kpt_pending p;
 	struct kpt_drain_task *d;
 	struct kpt_event *e;
 	__u64 wm, lat, n;
 	__u16 type;
 
-	/*
-	 * Every free of a page above the bitmap comes here: skip the pending
-	 * lookup while nothing is pending. A page's enqueue program has raised the depth before the kernel
-	 * queued the page, and its free comes after the kernel took it off
-	 * the queue under the queue's lock, so the depth is seen.
-	 */
-	pp = KPT_READ_ONCE(pending_depth) ? bpf_map_lookup_elem(&pending, &pfn) : NULL;
-	if (!pp) {
-		tp = bpf_map_lookup_elem(&tables, &pfn);
-		if (!tp)
-			return 0;
-		tb = *tp;
-		if (bpf_map_delete_elem(&tables, &pfn))
-			return 0;
-		kpt_unwatch(pfn);
-		kpt_count(KPT_C_TABLE_FREED);
-		return kpt_rule_bypass(ctx, now, task_key, pfn, order, stack_id, &tb);
-	}
-	p = *pp;
-	/* Two frees of one pfn racing: only the one that deletes decides. */
-	if (bpf_map_delete_elem(&pending, &pfn))
+	pp = bpf_map_lookup_elem(&pages, &pfn);
+	if (!pp)
 		return 0;
-	__sync_fetch_and_sub(&pending_depth, 1);
-	if (!bpf_map_delete_elem(&tables, &pfn))
-		kpt_count(KPT_C_TABLE_FREED);
+	/*
+	 * The hand-over, if any, was published before the kernel queued
+	 * the page, and the free comes after the kernel took it off the
+	 * queue: the copy sees it.
+	 */
+	pg = *pp;
+	/* Two frees of one pfn racing: only the one that deletes decides. */
+	if (bpf_map_delete_elem(&pages, &pfn))
+		return 0;
 	kpt_unwatch(pfn);
+	if (pg.table)
+		kpt_count(KPT_C_TABLE_FREED);
+	if (!pg.pending)
+		return pg.table ? kpt_rule_bypass(ctx, now, task_key, pfn, order, stack_id,
+						  &pg.tbl) : 0;
+	p = pg.q;
+	__sync_fetch_and_sub(&pending_depth, 1);
 
 	lat = now > p.q_ts ? now - p.q_ts : 0;
 	kpt_hist_add(KPT_M_ENQ_TO_FREE, lat);

@@ -99,10 +99,9 @@ __u64 split_fence;
 static __always_inline void kpt_split_learn(struct kpt_split_walk *w, __u64 entry_va,
 					    __u64 pfn, __u32 level, __u64 va)
 {
-	struct kpt_table *t;
 	__u64 again = 0;
 
-	if (bpf_map_lookup_elem(&tables, &pfn))
+	if (kpt_table_of(&pfn))
 		return;		/* known: nearly every table, every time */
 	if (!w->now)
 		w->now = bpf_ktime_get_ns();
@@ -113,9 +112,7 @@ static __always_inline void kpt_split_learn(struct kpt_split_walk *w, __u64 entr
 	if (!bpf_probe_read_kernel(&again, sizeof(again), (void *)entry_va) &&
 	    kpt_table_pfn(again) == pfn)
 		return;
-	t = bpf_map_lookup_elem(&tables, &pfn);
-	if (t && t->src == KPT_TS_SPLIT && t->ts == w->now &&
-	    !bpf_map_delete_elem(&tables, &pfn)) {
+	if (kpt_rule_forget(pfn, KPT_TS_SPLIT, w->now)) {
 		kpt_count(KPT_C_WALK_RACE);
 		w->learned--;
 	}

@@ -133,10 +133,8 @@ static long kpt_walk_step(__u32 i, void *data)
 static long kpt_walk_forget(void *map, __u64 *pfn, __u8 *v, void *data)
 {
 	__u64 *now = data;
-	struct kpt_table *t = bpf_map_lookup_elem(&tables, pfn);
 
-	if (t && t->src == KPT_TS_WALK && t->ts == *now &&
-	    !bpf_map_delete_elem(&tables, pfn))
+	if (kpt_rule_forget(*pfn, KPT_TS_WALK, *now))
 		kpt_count(KPT_C_WALK_RACE);
 	bpf_map_delete_elem(map, pfn);
 	return 0;

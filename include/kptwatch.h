@@ -19,7 +19,12 @@
 #define KPT_STACK_Q		(1 << 30)
 /* A stack id for "none captured" (-ENOENT): no --handover-stacks, or none asked. */
 #define KPT_STACK_NONE		(-2)
+/*
+ * --max-pending's default. The "pages" map has room for twice as many
+ * pfns: N pages handed over plus N known tables (struct kpt_page).
+ */
 #define KPT_DEFAULT_PENDING	65536
+#define KPT_PAGES_MAX(n)	(2 * (n))
 /*
  * The watched bitmap (bpf/rule.bpf.h), in u64 words: the object's size,
  * 8 GiB of memory, and the most user space gives it, 2 TiB (32 MiB).
@@ -153,9 +158,8 @@ struct kpt_event {
 };
 
 /*
- * A page between q(P) and its buddy free, keyed by pfn in the "pending"
- * hash map. An order>0 block is one entry at its first pfn. User space
- * walks the map at the end of a run to report what never drained.
+ * A page between q(P) and its buddy free (struct kpt_page.q). An order>0
+ * block is one entry at its first pfn.
  */
 struct kpt_pending {
 	__u64 q_ts;		/* bpf_ktime_get_ns() at the first q(P) */
@@ -171,9 +175,9 @@ struct kpt_pending {
 };
 
 /*
- * A known kernel page table, keyed by pfn in the "tables" map: learned
- * from the walk of init_mm's tables at start or at a link point, and what
- * the last free point to see it said about it.
+ * A known kernel page table (struct kpt_page.tbl): learned from the walk
+ * of init_mm's tables at start or at a link point, and what the last free
+ * point to see it said about it.
  */
 struct kpt_table {
 	__u64 ts;		/* learned, or noted by a free point */
@@ -183,6 +187,22 @@ struct kpt_table {
 	__u16 point;		/* that free point, KPT_PT_NONE if none */
 	__u8 level;		/* 1: PTE table ... 4: P4D table, 0 unknown */
 	__u8 src;		/* enum kpt_table_src */
+};
+
+/*
+ * What the rule knows of one pfn, keyed by pfn in the "pages" hash map: a
+ * known table, a page handed over and not yet freed, or both (a table
+ * between its hand-over and its free). The flags are written after the
+ * part they vouch for, with plain byte stores, so that two writers of one
+ * entry never lose each other's flag. User space walks the map at the end
+ * of a run to report what never drained.
+ */
+struct kpt_page {
+	struct kpt_table tbl;	/* valid when table is set */
+	struct kpt_pending q;	/* valid when pending is set */
+	__u8 table;
+	__u8 pending;
+	__u8 pad[6];
 };
 
 /* SPLIT: found in the range of a CPA call (bpf/split.bpf.h), not at a link point */

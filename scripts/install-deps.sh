@@ -5,7 +5,8 @@
 # the BPF toolchain (clang/LLVM, libbpf, bpftool, libelf, zlib), the test
 # tools (jq, xmllint; groff and man-db render and check the man page;
 # python3-prometheus-client's OpenMetrics parser checks --openmetrics) and
-# the VM test bed (QEMU, a kernel build toolchain, pahole for BTF, ccache).
+# the VM test bed (QEMU, a kernel build toolchain, pahole for BTF, ccache)
+# and the benchmarks (bpftrace, gnuplot, time, perf).
 # The man page is made from markdown by scripts/md2man.awk: no pandoc.
 # promtool is not here: Debian ships it only with the Prometheus server
 # (prometheus, ~100 MB and a service); tests use it when PROMTOOL or the
@@ -18,7 +19,7 @@ pkgs=(
 	jq libxml2-utils groff-base man-db python3-prometheus-client strace
 	qemu-system-x86 ccache flex bison bc libssl-dev dwarves cpio kmod
 	xz-utils socat
-	bpftrace gnuplot-nox time
+	bpftrace gnuplot-nox time linux-perf
 )
 
 missing=()

@@ -100,8 +100,7 @@ static int open_and_load(struct kptwatch_bpf **out, struct plan_input *in, struc
 		 * on the hot path (issue 12), so only when asked for.
 		 */
 		skel->rodata->capture_q_stack = env.handover_stacks;
-		bpf_map__set_max_entries(skel->maps.pending, env.max_pending);
-		bpf_map__set_max_entries(skel->maps.tables, env.max_pending);
+		bpf_map__set_max_entries(skel->maps.pages, KPT_PAGES_MAX(env.max_pending));
 		bpf_map__set_max_entries(skel->maps.events, env.ringbuf_size);
 		bpf_map__set_max_entries(skel->maps.watched, watched_words);
 		attach_setup(skel->obj, p);
@@ -176,7 +175,7 @@ static struct run_maps run_maps(struct kptwatch_bpf *skel)
 {
 	return (struct run_maps){
 		.events = bpf_map__fd(skel->maps.events),
-		.pending = bpf_map__fd(skel->maps.pending),
+		.pages = bpf_map__fd(skel->maps.pages),
 		.counters = bpf_map__fd(skel->maps.counters),
 		.hists = bpf_map__fd(skel->maps.hists),
 		.stacks = bpf_map__fd(skel->maps.stacks),
@@ -184,6 +183,7 @@ static struct run_maps run_maps(struct kptwatch_bpf *skel)
 		.snapshot = bpf_program__fd(skel->progs.snapshot),
 		.snap_counters = skel->bss->snap_counters,
 		.snap_hists = skel->bss->snap_hists,
+		.pending_depth = &skel->bss->pending_depth,
 	};
 }
 

@@ -86,21 +86,23 @@ int read_hists(int fd, struct kpt_hist *hists)
 int read_pending(int fd, __u64 now, __u64 max_age, struct run_result *rr)
 {
 	__u64 key, next, *prev = NULL;
-	struct kpt_pending p;
+	struct kpt_page pg;
 	int err;
 
 	rr->pending = rr->pending_oldest_ns = rr->pending_over_age = 0;
 	while (!(err = bpf_map_get_next_key(fd, prev, &next))) {
 		key = next;
 		prev = &key;
-		err = bpf_map_lookup_elem(fd, &key, &p);
+		err = bpf_map_lookup_elem(fd, &key, &pg);
 		if (err == -ENOENT)
 			continue;	/* drained while we walked */
 		if (err)
 			return err;
-		if (p.q_ts > now)
+		if (!pg.pending)
+			continue;	/* a known table, not handed over */
+		if (pg.q.q_ts > now)
 			continue;	/* queued after the end, while detaching */
-		__u64 age = now - p.q_ts;
+		__u64 age = now - pg.q.q_ts;
 
 		rr->pending++;
 		if (age > rr->pending_oldest_ns)

@@ -206,7 +206,7 @@ static int opt_max(struct env *env, const char *arg)
 }
 
 /*
- * The pending map is a preallocated hash: every entry costs kernel memory
+ * The pages map is a preallocated hash: every entry costs kernel memory
  * from the start, whether used or not. Cap it where that stops being a
  * reasonable thing to take without asking.
  */

@@ -22,12 +22,14 @@ enum kpt_exit {
 #define KPT_LAT_METRICS	4	/* KPT_M_ENQ_TO_FREE .. KPT_M_DRAIN_DUR */
 #define KPT_RINGBUF_DEFAULT	(256 * 1024)
 /*
- * --max-pending's upper bound. The pending map is preallocated: each entry
- * takes about KPT_PENDING_ENTRY_BYTES of kernel memory (the hash element's
- * header, the key and struct kpt_pending), so the bound is ~110 MiB.
+ * --max-pending's upper bound. The pages map is preallocated with two
+ * entries per pending page (KPT_PAGES_MAX): each N takes about
+ * KPT_PENDING_ENTRY_BYTES of kernel memory (two hash elements with their
+ * keys, struct kpt_page and buckets; bpftool's memlock for the default
+ * 65536 is 22 021 184 bytes), so the bound is ~170 MiB.
  */
-#define KPT_MAX_PENDING		1048576
-#define KPT_PENDING_ENTRY_BYTES	110
+#define KPT_MAX_PENDING		524288
+#define KPT_PENDING_ENTRY_BYTES	340
 
 #define KPT_STR_(x)	#x
 #define KPT_STR(x)	KPT_STR_(x)

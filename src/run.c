@@ -243,13 +243,8 @@ int run_loop(struct run *r)
 		 * After COMMAND, wait up to a second for the pages it queued
 		 * to drain: the work item runs after the command returns.
 		 */
-		if (settle) {
-			__u64 key;
-
-			if (bpf_map_get_next_key(r->maps.pending, NULL, &key) ||
-			    now - settle >= 1000000000ULL)
-				break;
-		}
+		if (settle && (!*r->maps.pending_depth || now - settle >= 1000000000ULL))
+			break;
 		if (next_ival && now >= next_ival) {
 			print_interval(r, now - r->start);
 			next_ival += env->interval_ns;
@@ -276,7 +271,7 @@ void run_collect(struct run *r)
 	rr->elapsed_ns = r->end - r->start;
 	read_viol_stacks(r);
 	read_results(r);
-	read_failed(rr, "pending pages", read_pending(r->maps.pending, r->end,
+	read_failed(rr, "pending pages", read_pending(r->maps.pages, r->end,
 						     r->env->max_pending_age_ns, rr));
 }
 

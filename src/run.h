@@ -20,7 +20,7 @@ struct ring_buffer;
 /* The maps a run reads, by fd. */
 struct run_maps {
 	int events;	/* ring buffer */
-	int pending;
+	int pages;	/* known tables and pending pages (struct kpt_page) */
 	int counters;
 	int hists;
 	int stacks;
@@ -32,6 +32,8 @@ struct run_maps {
 	int snapshot;
 	const __u64 *snap_counters;
 	const struct kpt_hist *snap_hists;
+	/* pages handed over and not yet freed (the skeleton's .bss) */
+	const volatile __u64 *pending_depth;
 };
 
 struct run {

@@ -108,7 +108,7 @@ if grep -q ' vmemmap_base$' /proc/kallsyms; then
 else
 	gib=$(((0xffffea0000000000 >> 30) & 0x3ffffffff))
 fi
-export BPFTRACE_MAP_KEYS_MAX=65536	# kptwatch's pending map size
+export BPFTRACE_MAP_KEYS_MAX=65536	# kptwatch's --max-pending default
 
 sysctl -qw kernel.bpf_stats_enabled=0
 kernel=$(uname -r)

@@ -71,8 +71,8 @@ int tb_open(struct tb *t, const struct tb_opts *o)
 		snprintf(t->why, sizeof(t->why), "open: %s", strerror(errno));
 		return -1;
 	}
-	if (o && o->pending_max)
-		bpf_map__set_max_entries(t->skel->maps.pending, o->pending_max);
+	if (o && o->pages_max)
+		bpf_map__set_max_entries(t->skel->maps.pages, o->pages_max);
 	if (o && o->watched_words)
 		bpf_map__set_max_entries(t->skel->maps.watched, o->watched_words);
 	t->skel->rodata->snap_ncpu = t->ncpu;
@@ -169,17 +169,38 @@ int tb_hist(struct tb *t, int metric, struct kpt_hist *out)
 	return 0;
 }
 
-int tb_pending(struct tb *t, __u64 pfn, struct kpt_pending *out)
+static int page_of(struct tb *t, __u64 pfn, struct kpt_page *pg)
 {
-	if (bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.pending), &pfn, out))
+	if (bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.pages), &pfn, pg))
 		return -errno;
 	return 0;
 }
 
+/* The page's pending part, -ENOENT when it is not pending. */
+int tb_pending(struct tb *t, __u64 pfn, struct kpt_pending *out)
+{
+	struct kpt_page pg;
+	int err = page_of(t, pfn, &pg);
+
+	if (err)
+		return err;
+	if (!pg.pending)
+		return -ENOENT;
+	*out = pg.q;
+	return 0;
+}
+
+/* The page's table part, -ENOENT when it is no known table. */
 int tb_table(struct tb *t, __u64 pfn, struct kpt_table *out)
 {
-	if (bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.tables), &pfn, out))
-		return -errno;
+	struct kpt_page pg;
+	int err = page_of(t, pfn, &pg);
+
+	if (err)
+		return err;
+	if (!pg.table)
+		return -ENOENT;
+	*out = pg.tbl;
 	return 0;
 }
 
@@ -193,35 +214,30 @@ int tb_watched(struct tb *t, __u64 pfn)
 	return (v >> (pfn % 64)) & 1;
 }
 
-static int map_count(int fd)
+/* Entries of the pages map with the table (table) or pending flag set. */
+static int page_count(struct tb *t, bool table)
 {
+	int fd = bpf_map__fd(t->skel->maps.pages), n = 0;
 	__u64 key, next, *prev = NULL;
-	int n = 0;
+	struct kpt_page pg;
 
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
 		key = next;
 		prev = &key;
-		n++;
+		if (!bpf_map_lookup_elem(fd, &key, &pg) && (table ? pg.table : pg.pending))
+			n++;
 	}
 	return n;
 }
 
 int tb_table_count(struct tb *t)
 {
-	return map_count(bpf_map__fd(t->skel->maps.tables));
+	return page_count(t, true);
 }
 
 int tb_pending_count(struct tb *t)
 {
-	int fd = bpf_map__fd(t->skel->maps.pending), n = 0;
-	__u64 key, next, *prev = NULL;
-
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		key = next;
-		prev = &key;
-		n++;
-	}
-	return n;
+	return page_count(t, false);
 }
 
 int tb_events(struct tb *t)

@@ -29,7 +29,7 @@ struct tb {
 };
 
 struct tb_opts {
-	__u32 pending_max;	/* 0: default */
+	__u32 pages_max;	/* the pages map's size, 0: default */
 	bool emit_live;
 	__u64 vmemmap_hint;	/* 0: what the program finds */
 	__u64 phys_addr_mask;	/* 0: architectural */

@@ -66,8 +66,8 @@ static int check_names(struct kptwatch_bpf *s, char *why, size_t len)
 		enum bpf_map_type type;
 		__u32 max_entries, value_size;
 	} maps[] = {
-		{ s->maps.pending, BPF_MAP_TYPE_HASH, KPT_DEFAULT_PENDING,
-		  sizeof(struct kpt_pending) },
+		{ s->maps.pages, BPF_MAP_TYPE_HASH, KPT_PAGES_MAX(KPT_DEFAULT_PENDING),
+		  sizeof(struct kpt_page) },
 		{ s->maps.hists, BPF_MAP_TYPE_PERCPU_ARRAY, KPT_M_MAX,
 		  sizeof(struct kpt_hist) },
 		{ s->maps.counters, BPF_MAP_TYPE_PERCPU_ARRAY, KPT_C_MAX,

@@ -61,7 +61,7 @@ usage check -d 1s -- true
 usage probe --nope
 usage trace -d -5s
 usage check --max-pending-age 1x
-want="at most 1048576" usage check --max-pending 16777216
+want="at most 524288" usage check --max-pending 16777216
 # an output file that cannot be written is refused before anything runs
 want="kptwatch: --junit /nonexistent/dir/x.xml: No such file or directory"
 usage check -d 1s --junit /nonexistent/dir/x.xml

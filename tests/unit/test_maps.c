@@ -57,7 +57,7 @@ static void test_hists(void)
 
 static void test_pending(void)
 {
-	int fd = bpf_map_create(BPF_MAP_TYPE_HASH, "kpt_t_pend", 8, sizeof(struct kpt_pending),
+	int fd = bpf_map_create(BPF_MAP_TYPE_HASH, "kpt_t_pages", 8, sizeof(struct kpt_page),
 				1024, NULL);
 	struct run_result *rr = calloc(1, sizeof(*rr));
 	__u64 now = now_ns();
@@ -65,7 +65,14 @@ static void test_pending(void)
 	CHECK(fd >= 0, "create: %s", strerror(errno));
 	for (__u64 pfn = 1; pfn <= 300; pfn++) {
 		/* ages 1..300 ms */
-		struct kpt_pending p = { .q_ts = now - pfn * 1000000, .point = 5 };
+		struct kpt_page p = { .q = { .q_ts = now - pfn * 1000000, .point = 5 },
+				      .pending = 1, .table = pfn & 1 };
+
+		CHECK(!bpf_map_update_elem(fd, &pfn, &p, 0), "update %llu", (unsigned long long)pfn);
+	}
+	/* known tables not handed over: not pending, however old */
+	for (__u64 pfn = 1001; pfn <= 1020; pfn++) {
+		struct kpt_page p = { .tbl = { .ts = 1 }, .table = 1 };
 
 		CHECK(!bpf_map_update_elem(fd, &pfn, &p, 0), "update %llu", (unsigned long long)pfn);
 	}
@@ -77,7 +84,7 @@ static void test_pending(void)
 	CHECK(!read_pending(fd, now, 0, rr) && rr->pending_over_age == 0, "no limit, none over");
 	/* queued after the end (during the teardown): not pending at the end */
 	for (__u64 pfn = 301; pfn <= 310; pfn++) {
-		struct kpt_pending p = { .q_ts = now + pfn, .point = 5 };
+		struct kpt_page p = { .q = { .q_ts = now + pfn, .point = 5 }, .pending = 1 };
 
 		CHECK(!bpf_map_update_elem(fd, &pfn, &p, 0), "update %llu", (unsigned long long)pfn);
 	}
@@ -104,7 +111,7 @@ static void test_read_errors(void)
 	struct run_result *rr = calloc(1, sizeof(*rr));
 	struct kpt_hist *h = calloc(KPT_M_MAX, sizeof(*h));
 	__u64 c[KPT_C_MAX], ips[KPT_STACK_DEPTH];
-	int fd = bpf_map_create(BPF_MAP_TYPE_HASH, "kpt_t_pend", 8, sizeof(struct kpt_pending),
+	int fd = bpf_map_create(BPF_MAP_TYPE_HASH, "kpt_t_pages", 8, sizeof(struct kpt_page),
 				16, NULL);
 	int err;
 

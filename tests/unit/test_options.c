@@ -127,7 +127,7 @@ static void test_options_before_command(void)
 	      env.argv_cmd && !strcmp(env.argv_cmd[1], "-v") && !env.argv_cmd[2],
 	      "COMMAND keeps its own options: %s", env.err);
 	CHECK(!parse("kptwatch -h check") && env.help && env.cmd == CMD_CHECK, "-h check");
-	CHECK(!parse("kptwatch check --max-pending 1048576") && env.max_pending == 1048576,
+	CHECK(!parse("kptwatch check --max-pending 524288") && env.max_pending == 524288,
 	      "the cap itself is fine: %s", env.err);
 }
 
@@ -158,7 +158,7 @@ static void test_usage_per_command(void)
 	CHECK(!strncmp(check, "Usage: kptwatch check", 21) && strstr(check, "--junit") &&
 	      strstr(check, "--max METRIC") && !strstr(check, "--interval") &&
 	      !strstr(check, "  probe"), "check: %s", check);
-	CHECK(strstr(all, "at most\n                          1048576; ~110 bytes"),
+	CHECK(strstr(all, "at most\n                          524288; ~340 bytes"),
 	      "--max-pending's bound in the help");
 	free(all);
 	free(probe);
@@ -202,7 +202,7 @@ static void test_command_lines_bad(void)
 		{ "kptwatch -v -- probe", "missing command" },
 		{ "kptwatch -d 1s frob", "unknown command 'frob'" },
 		{ "kptwatch -d 5s probe", "-d does not apply to 'probe'" },
-		{ "kptwatch check --max-pending 16777216", "at most 1048576" },
+		{ "kptwatch check --max-pending 16777216", "at most 524288" },
 		{ "kptwatch check --max-pending 1048577", "kernel memory" },
 	};
 

@@ -22,7 +22,7 @@ static void setup(struct run *r, struct env *env, struct run_result *rr, enum kp
 	env->cmd = cmd;
 	r->env = env;
 	r->rr = rr;
-	r->maps = (struct run_maps){ .events = rb_fd, .pending = -1, .counters = -1,
+	r->maps = (struct run_maps){ .events = rb_fd, .pages = -1, .counters = -1,
 				     .hists = -1, .stacks = -1, .q_stacks = -1 };
 }
 
