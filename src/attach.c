@@ -18,6 +18,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/syscall.h>
@@ -206,24 +207,35 @@ static void load(struct bpf_object *obj, const char *kind, const char *suffix, b
 		bpf_program__set_attach_target(pg, 0, target);
 }
 
+/*
+ * The programs the plan attaches, and the fallbacks it will need. A
+ * point's kprobe twin loads behind fentry for the clones of its function;
+ * the twins of the others (and raw_tp behind tp_btf) only once an attach
+ * was refused (p->all_twins, attach_plan()): verifying them all costs
+ * every start a fifth of its time for a fallback nearly never taken.
+ */
 void attach_setup(struct bpf_object *obj, const struct plan *p)
 {
+	enum kpt_method pf = p->pts[PP_PAGE_FREE].method;
+
 	for (int i = 0; i < PP_PAGE_FREE; i++) {
 		const struct plan_point *pt = &p->pts[i];
 		bool fentry = pt->method == METH_FENTRY;
-		/* kprobe twins also load behind fentry, for a refused attach */
 		bool kprobe = pt->method == METH_KPROBE ||
-			      (fentry && p->kprobes && pt->nsyms && !pt->no_twin);
+			      (fentry && p->kprobes && pt->nsyms && !pt->no_twin &&
+			       (pt->nclones || p->all_twins));
 
 		load(obj, "fentry", pt->prog, fentry && !pt->exit_only, pt->func);
 		load(obj, "fexit", pt->prog, fentry && pt->paired, pt->func);
 		load(obj, "kprobe", pt->prog, kprobe, NULL);
 		load(obj, "kretprobe", pt->prog, kprobe && pt->paired, NULL);
 	}
-	load(obj, "tp_btf", "page_free", p->pts[PP_PAGE_FREE].method == METH_TP_BTF, NULL);
-	load(obj, "raw_tp", "page_free", p->pts[PP_PAGE_FREE].method != METH_MISSING, NULL);
-	load(obj, "tp_btf", "page_free_nest", p->pts[PP_PAGE_FREE].method == METH_TP_BTF, NULL);
-	load(obj, "raw_tp", "page_free_nest", p->pts[PP_PAGE_FREE].method != METH_MISSING, NULL);
+	load(obj, "tp_btf", "page_free", pf == METH_TP_BTF, NULL);
+	load(obj, "raw_tp", "page_free", pf == METH_RAW_TP || (pf == METH_TP_BTF && p->all_twins),
+	     NULL);
+	load(obj, "tp_btf", "page_free_nest", pf == METH_TP_BTF, NULL);
+	load(obj, "raw_tp", "page_free_nest",
+	     pf == METH_RAW_TP || (pf == METH_TP_BTF && p->all_twins), NULL);
 }
 
 /* Program names are KIND_SUFFIX, SUFFIX a plan point's prog. */
@@ -377,11 +389,31 @@ static int attach_kprobe(struct bpf_object *obj, struct plan_point *pt, struct a
 	return err;
 }
 
+/*
+ * build/kptwatch-test only: KPTWATCH_TEST_REFUSE=FUNC makes the fentry
+ * (or, for mm_page_free, tp_btf) attach on FUNC fail with EBUSY, as an
+ * ftrace user holding the function would, so that tests/vm can drive the
+ * fallbacks. The shipped binary has no such switch.
+ */
+static bool test_refused(const char *func)
+{
+#ifdef KPT_TEST_HOOKS
+	const char *f = getenv("KPTWATCH_TEST_REFUSE");
+
+	return f && func && !strcmp(f, func);
+#else
+	return false;
+#endif
+}
+
 static int attach_fentry(struct bpf_object *obj, const struct plan_point *pt,
 			 struct attach_state *st)
 {
 	struct bpf_program *ent = prog(obj, "fentry", pt->prog);
 	int err;
+
+	if (test_refused(pt->func))
+		return -EBUSY;
 
 	if (pt->paired && (err = attach_prog(st, prog(obj, "fexit", pt->prog))))
 		return err;
@@ -433,19 +465,23 @@ int attach_plan(struct bpf_object *obj, struct plan *p, struct attach_state *st,
 	};
 	char why[192];
 	int err = 0;
+	size_t k;
 
-	for (size_t k = 0; k < sizeof(order) / sizeof(order[0]); k++) {
+	for (k = 0; k < sizeof(order) / sizeof(order[0]); k++) {
 		struct plan_point *pt = &p->pts[order[k]];
 
 		switch (pt->method) {
 		case METH_MISSING:
 			continue;
 		case METH_TP_BTF:
-			err = attach_prog(st, prog(obj, "tp_btf", "page_free"));
+			err = test_refused("mm_page_free") ? -EBUSY :
+			      attach_prog(st, prog(obj, "tp_btf", "page_free"));
 			if (!err) {
 				attach_nest(obj, pt, "tp_btf", st);
 				continue;
 			}
+			if (!p->all_twins)
+				goto reload;
 			snprintf(pt->why, sizeof(pt->why), "tp_btf attach: %s", strerror(-err));
 			pt->method = METH_RAW_TP;
 			/* fall through */
@@ -464,6 +500,9 @@ int attach_plan(struct bpf_object *obj, struct plan *p, struct attach_state *st,
 						     "did not load", pt->nclones);
 				break;
 			}
+			if (!p->all_twins && p->kprobes && pt->nsyms && !pt->no_twin &&
+			    !pt->nclones)
+				goto reload;	/* its kprobe twin was not loaded */
 			snprintf(pt->why, sizeof(pt->why), "fentry attach: %s; kprobe used",
 				 strerror(-err));
 			if (attach_kprobe(obj, pt, st))
@@ -485,6 +524,13 @@ int attach_plan(struct bpf_object *obj, struct plan *p, struct attach_state *st,
 		}
 	}
 	plan_finish(p);		/* a clone that did not attach makes it partial */
+	return st->nlinks;
+reload:
+	if (verbose)
+		fprintf(stderr, "kptwatch: attach %s by %s refused: %s; loading the fallbacks\n",
+			p->pts[order[k]].func, method_name(p->pts[order[k]].method),
+			strerror(-err));
+	st->reload = true;
 	return st->nlinks;
 }
 

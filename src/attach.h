@@ -23,6 +23,12 @@ struct attach_state {
 	const struct bpf_program *progs[KPT_MAX_LINKS];
 	const char *syms[KPT_MAX_LINKS];
 	int nlinks;
+	/*
+	 * attach_plan() stopped: an attach was refused whose fallback was
+	 * not loaded. Detach, and load and attach again with
+	 * plan_input.all_twins set.
+	 */
+	bool reload;
 };
 
 /* 0 with root or CAP_BPF+CAP_PERFMON (or CAP_SYS_ADMIN), -EPERM without. */

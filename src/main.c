@@ -170,6 +170,36 @@ static void walk_tables(struct kptwatch_bpf *skel, struct run_result *rr)
 			(long long)rr->walk_tables, rr->walk_tables < 0 ? ", failed" : "");
 }
 
+/*
+ * An attach was refused whose fallback (a kprobe twin, raw_tp) was not
+ * loaded (attach_setup() loads only what the plan needs): start over,
+ * once, with every fallback loaded. What the first programs saw goes with
+ * their maps. 0, or -1 with the reason printed.
+ */
+static int reload_all_twins(struct kptwatch_bpf **skel, struct plan_input *in,
+			    struct plan *p, struct ksyms **ks, bool want_ksyms,
+			    struct probe_info *pi, struct attach_state *st)
+{
+	attach_destroy(st);
+	st->reload = false;
+	kptwatch_bpf__destroy(*skel);
+	*skel = NULL;
+	/* the plan's clones and kprobe symbols come from kallsyms */
+	if (want_ksyms && !*ks && !(*ks = ksyms_load("/proc/kallsyms")))
+		fprintf(stderr, "kptwatch: cannot read /proc/kallsyms again: %s; "
+			"clones unresolved, stacks unsymbolized\n", strerror(errno));
+	in->ksyms = *ks;
+	in->all_twins = true;
+	if (open_and_load(skel, in, p, ks, &pi->loaded, pi->load_msg, sizeof(pi->load_msg))) {
+		fprintf(stderr, "kptwatch: %s\n", pi->load_msg);
+		return -1;
+	}
+	pi->nprogs = attach_nprogs((*skel)->obj);
+	read_layout(*skel, p);
+	attach_plan((*skel)->obj, p, st, env.verbose);
+	return 0;
+}
+
 /* The maps a run reads. */
 static struct run_maps run_maps(struct kptwatch_bpf *skel)
 {
@@ -368,6 +398,8 @@ int main(int argc, char **argv)
 	if (plan.layout.src == LAYOUT_UNKNOWN)
 		fprintf(stderr, "kptwatch: warning: memory layout unknown: %s\n", plan.layout.why);
 	attach_plan(skel->obj, &plan, &st, env.verbose);
+	if (st.reload && reload_all_twins(&skel, &in, &plan, &ks, want_ksyms, &pi, &st))
+		goto cleanup;
 	if (!plan.usable && (!test_unusable() || !st.nlinks)) {
 		fprintf(stderr, "kptwatch: attaching failed: %s; 'kptwatch probe -v' says more\n",
 			plan_coverage(&plan));

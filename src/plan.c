@@ -449,6 +449,7 @@ void plan_build(const struct plan_input *in, struct plan *p)
 	p->kprobe_missed = in->kprobe_missed;
 	p->kernel_btf = in->kernel_btf;
 	p->force_kprobes = in->force_kprobes;
+	p->all_twins = in->all_twins;
 	p->layout = in->layout;
 	for (int i = 0; i < PP_MAX; i++) {
 		struct plan_point *pt = &p->pts[i];

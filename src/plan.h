@@ -80,6 +80,11 @@ struct plan_input {
 	int tp_btf_err;		/* -errno from the tp_btf probe, 0: fine */
 	bool kprobe_missed;	/* bpf_link_info has perf_event.kprobe.missed */
 	bool force_kprobes;
+	/*
+	 * Load every fallback program (kprobe twins, raw_tp page free),
+	 * not just those a point needs: an attach was refused.
+	 */
+	bool all_twins;
 	struct layout layout;	/* where pfns are decoded from */
 };
 
@@ -90,7 +95,7 @@ struct plan {
 	bool complete;		/* every critical point attaches */
 	bool rule_sound;	/* flushes are visible (or none exist) */
 	int fentry_err;
-	bool kprobes, kernel_btf, force_kprobes;
+	bool kprobes, kernel_btf, force_kprobes, all_twins;
 	enum kpt_preempt preempt;
 	char preempt_desc[96];
 	bool kprobe_missed;	/* as plan_input's */

@@ -24,6 +24,10 @@
 #  - check -- pte_bypass: the module's mutant frees each table it linked
 #    with a plain free_page(), past any deferral: exit 1 on every kernel,
 #    one violation per iteration, all at "unnamed path".
+#  - an attach refused (build/kptwatch-test's KPTWATCH_TEST_REFUSE, EBUSY
+#    on pmd_free_pte_page's fentry, then on mm_page_free's tp_btf): the
+#    fallbacks kptwatch did not load are loaded once, the point is
+#    attached by its kprobe twin (raw_tp), and check judges as before.
 #  - kallsyms without data symbols but the section markers (a copy
 #    bind-mounted over /proc/kallsyms, as on a kernel without
 #    CONFIG_KALLSYMS_ALL): without a System.map the layout is unknown and
@@ -246,6 +250,32 @@ if grep -q '^CONFIG_RANDOMIZE_MEMORY=y' "$cfg"; then
 fi
 check check "$tmp/check.json"
 bypass
+
+# --- an attach refused: the fallbacks are loaded then, and take over ---
+# kptwatch loads a kprobe twin (raw_tp behind tp_btf) only for a point
+# that needs it. build/kptwatch-test refuses the attach that
+# KPTWATCH_TEST_REFUSE names with EBUSY, as an ftrace user holding the
+# function would: kptwatch must load again with every fallback, attach
+# the twin, and judge the workload as before.
+refused() {
+	local func=$1 want=$2 was got n1
+	was=$(field "$tmp/probe.json" ".plan.points[] | select(.func == \"$func\") | .method")
+	if [ "$was" != "${3:-fentry}" ]; then
+		skip "refused $func" "planned by ${was:-nothing} here, not ${3:-fentry}"
+		return
+	fi
+	KPTWATCH_TEST_REFUSE=$func K=$top/build/kptwatch-test check "refused $func: check" \
+		"$tmp/refused-$func.json" -v
+	got=$(field "$tmp/refused-$func.json" ".plan.points[] | select(.func == \"$func\") | .method")
+	n1=$(grep -c 'loading the fallbacks' "$tmp/refused-$func.json.err")
+	if [ "$got" = "$want" ] && [ "$n1" = 1 ]; then
+		ok "refused $func: loaded the fallbacks once, $func attached by $want"
+	else
+		fail "refused $func" "wanted $want and one reload, got ${got:-nothing}, $n1 reload(s) ($(grep -m2 'refused\|fallback' "$tmp/refused-$func.json.err"))"
+	fi
+}
+refused pmd_free_pte_page kprobe
+refused mm_page_free raw_tp tp_btf
 
 # --- kallsyms as a kernel without CONFIG_KALLSYMS_ALL lists it ---
 # Every kernel keeps its section markers, some typed as data: so does the copy.
