@@ -380,13 +380,15 @@ static __noinline int kpt_rule_learn(__u64 now, __u64 pfn, __u32 level, __u32 sr
 	kpt_watch(pfn);
 	err = bpf_map_update_elem(&pages, &pfn, &pg, BPF_NOEXIST);
 	if (err == -KPT_EEXIST) {
-		old = bpf_map_lookup_elem(&pages, &pfn);
-		if (!old || old->table)
-			return 0;
 		/*
-		 * Handed over, not freed, and a table all the same: a walk
-		 * read its entry before the unlink. Its free drops both.
+		 * Known, or handed over and not yet freed (a walk that read
+		 * the entry before the unlink): the hand-over decides its
+		 * free. Only what kpt_rule_forget() left is filled in place;
+		 * a link point's table cannot be freed meanwhile.
 		 */
+		old = bpf_map_lookup_elem(&pages, &pfn);
+		if (!old || old->table || old->pending)
+			return 0;
 		old->tbl = *t;
 		KPT_PUBLISH(old->table);
 	} else if (err) {
@@ -402,8 +404,10 @@ static __noinline int kpt_rule_learn(__u64 now, __u64 pfn, __u32 level, __u32 sr
  * Take back the table a walk learned at pfn (src, at its ts) if it is
  * still that one: the walk read an entry whose table was freed meanwhile,
  * and the pfn must not stay known into its next life. Only the flag is
- * cleared, never the entry: a hand-over published into it meanwhile
- * stays, and the page's next free removes the entry. True if taken back.
+ * cleared, never the entry, which nothing orders against a hand-over
+ * writing into it: the entry is left empty (at most one per walk_race
+ * counted) until the pfn's next free removes it or a link point fills it.
+ * True if taken back.
  */
 static __always_inline bool kpt_rule_forget(__u64 pfn, __u32 src, __u64 ts)
 {
@@ -523,26 +527,29 @@ static __always_inline int kpt_rule_enqueue(__u64 now, __u64 task_key,
 		}
 	}
 	if (!va_start && !va_end && old->table) {
-		p.va_start = old->tbl.va_start;
-		p.va_end = old->tbl.va_end;
+		va_start = p.va_start = old->tbl.va_start;
+		va_end = p.va_end = old->tbl.va_end;
 	}
-	if (old->pending) {
-		kpt_count(KPT_C_REQUEUED);
-		q = &old->q;
-		/* the first q(P) stays for the latency figures */
-		q->q_last_ts = now;
-		q->inval_seq = p.inval_seq;
-		q->stack_id = stack_id;
-		q->point = point;
-		q->pid = p.pid;
-		if (va_start || va_end) {
-			q->va_start = va_start;
-			q->va_end = va_end;
-		}
-		return 0;
+	if (!KPT_READ_ONCE(old->pending)) {
+		old->q = p;
+		KPT_BARRIER();
+		/* of two hand-overs of one page at once, one is the requeue */
+		if (!__sync_lock_test_and_set(&old->pending, 1))
+			goto queued;
 	}
-	old->q = p;
-	KPT_PUBLISH(old->pending);
+	kpt_count(KPT_C_REQUEUED);
+	q = &old->q;
+	/* the first q(P) stays for the latency figures */
+	q->q_last_ts = now;
+	q->inval_seq = p.inval_seq;
+	q->stack_id = stack_id;
+	q->point = point;
+	q->pid = p.pid;
+	if (va_start || va_end) {
+		q->va_start = va_start;
+		q->va_end = va_end;
+	}
+	return 0;
 queued:
 	kpt_count(KPT_C_QUEUED);
 	depth = __sync_add_and_fetch(&pending_depth, 1);

@@ -192,17 +192,17 @@ struct kpt_table {
 /*
  * What the rule knows of one pfn, keyed by pfn in the "pages" hash map: a
  * known table, a page handed over and not yet freed, or both (a table
- * between its hand-over and its free). The flags are written after the
- * part they vouch for, with plain byte stores, so that two writers of one
- * entry never lose each other's flag. User space walks the map at the end
- * of a run to report what never drained.
+ * between its hand-over and its free). Each flag is a word of its own,
+ * written after the part it vouches for, so that two writers of one entry
+ * never lose each other's flag; pending is set with an atomic exchange, so
+ * that two hand-overs of one page count it pending once. User space walks
+ * the map at the end of a run to report what never drained.
  */
 struct kpt_page {
 	struct kpt_table tbl;	/* valid when table is set */
 	struct kpt_pending q;	/* valid when pending is set */
-	__u8 table;
-	__u8 pending;
-	__u8 pad[6];
+	__u32 table;
+	__u32 pending;
 };
 
 /* SPLIT: found in the range of a CPA call (bpf/split.bpf.h), not at a link point */

@@ -526,10 +526,10 @@ int attach_plan(struct bpf_object *obj, struct plan *p, struct attach_state *st,
 	plan_finish(p);		/* a clone that did not attach makes it partial */
 	return st->nlinks;
 reload:
-	if (verbose)
-		fprintf(stderr, "kptwatch: attach %s by %s refused: %s; loading the fallbacks\n",
-			p->pts[order[k]].func, method_name(p->pts[order[k]].method),
-			strerror(-err));
+	/* a start that takes twice as long says why */
+	fprintf(stderr, "kptwatch: attaching %s by %s failed: %s; loading again with the "
+		"fallbacks\n", p->pts[order[k]].func, method_name(p->pts[order[k]].method),
+		strerror(-err));
 	st->reload = true;
 	return st->nlinks;
 }

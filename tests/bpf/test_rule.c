@@ -497,28 +497,25 @@ static int map_full_known_table(struct tb *t)
 }
 
 /*
- * A page handed over before anything knew it as a table, then learned
- * (a walk that read its entry before the unlink): one entry holds both,
- * the hand-over keeps its q(P), and the free judges it and drops both.
+ * A page handed over before anything knew it as a table, then learned (a
+ * walk that read its entry before the unlink): the hand-over decides its
+ * free, with its own q(P); the learn leaves the entry alone, since
+ * nothing orders a walk's write against the page's free.
  */
 static int learn_pending(struct tb *t)
 {
 	struct kpt_pending p;
-	struct kpt_table tb;
 
 	Q(t, 0, 1000, P1, 0, KPT_PT_ASYNC_FREE_DTOR, NOVA);
 	L(t, 1500, P1, 1);
 	EXPECT_EQ(t, tb_pending(t, P1, &p), 0);
 	EXPECT_EQ(t, p.q_ts, 1000);
-	EXPECT_EQ(t, tb_table(t, P1, &tb), 0);
-	EXPECT_EQ(t, tb.level, 1);
-	L(t, 1600, P1, 1);			/* known now: not learned twice */
+	EXPECT_EQ(t, tb_table(t, P1, &(struct kpt_table){}), -ENOENT);
 	IB(t, 1, 2000, A, ALL);
 	IE(t, 1, 2100, A);
 	F(t, 0, 3000, FREER, P1, 0);
-	WANT_COUNTERS(t, { KPT_C_QUEUED, 1 }, { KPT_C_TABLE_LINKED, 1 },
-		      { KPT_C_INVAL_BEGIN, 1 }, { KPT_C_INVAL_END, 1 }, { KPT_C_FREED_OK, 1 },
-		      { KPT_C_TABLE_FREED, 1 }, { PT(KPT_PT_ASYNC_FREE_DTOR), 1 });
+	WANT_COUNTERS(t, { KPT_C_QUEUED, 1 }, { KPT_C_INVAL_BEGIN, 1 }, { KPT_C_INVAL_END, 1 },
+		      { KPT_C_FREED_OK, 1 }, { PT(KPT_PT_ASYNC_FREE_DTOR), 1 });
 	EXPECT_EQ(t, tb_pending_count(t), 0);
 	EXPECT_EQ(t, tb_table_count(t), 0);
 	EXPECT_EQ(t, tb_watched(t, P1), 0);
@@ -1285,6 +1282,41 @@ static int walk_race(struct tb *t)
 	return 0;
 }
 
+/*
+ * The pfn the walk took back (walk_race) is linked as a table again
+ * before anything frees it: the link point makes it known, and its free
+ * without a hand-over is the bypass it is.
+ */
+static int walk_race_relink(struct tb *t)
+{
+	static __u64 tbl[3][KPT_TEST_TABLE_ENTRIES];
+	struct kpt_table tb;
+	__u64 base;
+
+	memset(tbl, 0, sizeof(tbl));
+	tbl[0][256] = TBL(1) | PTR;
+	tbl[1][0] = TBL(2) | PTR;
+	tbl[2][0] = (0x777ULL << 12) | PTR;
+	base = walk_setup(t, tbl, 3);
+	EXPECT_TRUE(t, base != 0);
+	tb_run(t, 0, KPT_TOP_WALK_ACTIVE, 0, 0, 1, 0, 0, 0, 0, 0);
+	F(t, 1, 900, FREER, 0x777, 0);
+	tb_run(t, 0, KPT_TOP_WALK_ACTIVE, 0, 0, 0, 0, 0, 0, 0, 0);
+	EXPECT_EQ(t, tb_run(t, 0, KPT_TOP_WALK, 1000, 0, base, 0, 0, 0, 0, 0), 0);
+	EXPECT_EQ(t, tb_table(t, 0x777, &(struct kpt_table){}), -ENOENT);
+	L(t, 1500, 0x777, 1);
+	EXPECT_EQ(t, tb_table(t, 0x777, &tb), 0);
+	EXPECT_EQ(t, tb.src, KPT_TS_LINK);
+	F(t, 0, 2000, FREER, 0x777, 0);
+	WANT_COUNTERS(t, { KPT_C_TABLE_WALKED, 3 }, { KPT_C_WALK_RACE, 1 },
+		      { KPT_C_TABLE_LINKED, 1 }, { KPT_C_TABLE_FREED, 1 }, { KPT_C_VIOLATION, 1 },
+		      { PT(KPT_PT_UNNAMED), 1 });
+	tb_events(t);
+	EXPECT_EQ(t, t->nev, 1);
+	EXPECT_EQ(t, t->ev[0].type, KPT_EV_VIOLATION);
+	return 0;
+}
+
 /* A table the walk cannot read: the result says incomplete. */
 static int walk_fault(struct tb *t)
 {
@@ -1422,6 +1454,33 @@ static int learned_va_range(struct tb *t)
 	EXPECT_EQ(t, t->ev[0].type, KPT_EV_RANGE_VIOLATION);
 	EXPECT_EQ(t, t->ev[0].va_start, VA);
 	EXPECT_EQ(t, t->ev[0].va_end, VA_END);
+	return 0;
+}
+
+/*
+ * A hand-over that names no VA takes the known table's, for the range
+ * check, for the live event and again at a requeue.
+ */
+static int enqueue_table_va(struct tb *t)
+{
+	struct kpt_pending p;
+
+	L_VA(t, 500, P1, 1, VA);
+	Q(t, 0, 1000, P1, 0, KPT_PT_ASYNC_FREE_DTOR, NOVA);
+	Q(t, 0, 1100, P1, 0, KPT_PT_ASYNC_FREE_DTOR, NOVA);	/* requeued */
+	EXPECT_EQ(t, tb_pending(t, P1, &p), 0);
+	EXPECT_EQ(t, p.va_start, VA);
+	EXPECT_EQ(t, p.va_end, VA_END);
+	EXPECT_EQ(t, p.q_ts, 1000);
+	EXPECT_EQ(t, p.q_last_ts, 1100);
+	WANT_COUNTERS(t, { KPT_C_TABLE_LINKED, 1 }, { KPT_C_QUEUED, 1 }, { KPT_C_REQUEUED, 1 },
+		      { PT(KPT_PT_ASYNC_FREE_DTOR), 2 });
+	tb_events(t);
+	EXPECT_EQ(t, t->nev, 1);
+	EXPECT_EQ(t, t->ev[0].type, KPT_EV_ENQUEUE);
+	EXPECT_EQ(t, t->ev[0].va_start, VA);
+	EXPECT_EQ(t, t->ev[0].va_end, VA_END);
+	EXPECT_EQ(t, t->skel->bss->pending_depth, 1);
 	return 0;
 }
 
@@ -1747,11 +1806,13 @@ const struct tb_case tb_rule_cases[] = {
 	CASE(walk_4level),
 	CASE(walk_la57),
 	CASE(walk_race),
+	CASE(walk_race_relink),
 	CASE(walk_fault),
 	CASE(decode_layout_base),
 	CASE(decode_ptdesc_list, .vmemmap_hint = LIST_HINT),
 	CASE(decode_ptdesc_list_cycle, .vmemmap_hint = LIST_HINT),
 	CASE(learned_va_range),
+	CASE(enqueue_table_va, .emit_live = true),
 	CASE(link_va),
 	CASE(watched_filters),
 	CASE(watched_upkeep),

@@ -203,7 +203,7 @@ static void test_command_lines_bad(void)
 		{ "kptwatch -d 1s frob", "unknown command 'frob'" },
 		{ "kptwatch -d 5s probe", "-d does not apply to 'probe'" },
 		{ "kptwatch check --max-pending 16777216", "at most 524288" },
-		{ "kptwatch check --max-pending 1048577", "kernel memory" },
+		{ "kptwatch check --max-pending 524289", "kernel memory" },
 	};
 
 	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {

@@ -13,6 +13,7 @@
 #include "unit.h"
 
 static int rb_fd;
+static const __u64 no_pending;
 
 static void setup(struct run *r, struct env *env, struct run_result *rr, enum kpt_cmd cmd)
 {
@@ -23,7 +24,8 @@ static void setup(struct run *r, struct env *env, struct run_result *rr, enum kp
 	r->env = env;
 	r->rr = rr;
 	r->maps = (struct run_maps){ .events = rb_fd, .pages = -1, .counters = -1,
-				     .hists = -1, .stacks = -1, .q_stacks = -1 };
+				     .hists = -1, .stacks = -1, .q_stacks = -1,
+				     .pending_depth = &no_pending };
 }
 
 static struct kpt_event viol_event(__u64 pfn)

@@ -265,9 +265,9 @@ refused() {
 		return
 	fi
 	KPTWATCH_TEST_REFUSE=$func K=$top/build/kptwatch-test check "refused $func: check" \
-		"$tmp/refused-$func.json" -v
+		"$tmp/refused-$func.json"
 	got=$(field "$tmp/refused-$func.json" ".plan.points[] | select(.func == \"$func\") | .method")
-	n1=$(grep -c 'loading the fallbacks' "$tmp/refused-$func.json.err")
+	n1=$(grep -c 'loading again with the fallbacks' "$tmp/refused-$func.json.err")
 	if [ "$got" = "$want" ] && [ "$n1" = 1 ]; then
 		ok "refused $func: loaded the fallbacks once, $func attached by $want"
 	else
