@@ -83,7 +83,13 @@ def per_entry:
 		 bpftrace: (if $b and ($b.error | not) then $b.tool | {queued, freed_ok, violation}
 			else null end),
 		 module_pt_freed: ($k.module_pt_freed // $b.module_pt_freed),
-		 agree: (if $k and $b and ($k.error | not) and ($b.error | not) then
+		 deferral: ($setup.deferral != false),
+		 # no deferral in the kernel: no reference to run; each table the
+		 # module freed must be a violation, and nothing queued
+		 agree: (if $setup.deferral == false then
+			($k and ($k.error | not) and $k.tool.queued == 0 and
+			 $k.tool.violation == $k.module_pt_freed and $k.module_pt_freed > 0)
+		 elif $k and $b and ($k.error | not) and ($b.error | not) then
 			($k.tool.queued == $b.tool.queued and $k.tool.freed_ok == $b.tool.freed_ok and
 			 $k.tool.violation == $b.tool.violation) else false end)}),
 	  cost: ($rs | map(select(.kind == "cost" and .error == null)) | map({key: .config, value:

@@ -77,6 +77,18 @@ mkdir -p "$tmp/res/6.12-patched"
 	jq -nc '{kind: "crosscheck", round: 0, config: "bpftrace", error: "did not attach"}'
 	rec churn 1 bare 100
 } >"$tmp/res/6.12-patched/records.ndjson"
+# 6.12 as shipped: no deferral, no bpftrace run; every table a violation
+for e in 6.12 6.12-missed; do
+	mkdir -p "$tmp/res/$e"
+	v=232
+	[ $e = 6.12-missed ] && v=231
+	{
+		jq -nc '{kind: "setup", kernel: "6.12.117", configs: ["bare", "hist", "check"], deferral: false}'
+		rec crosscheck 0 check 0 "{\"queued\": 0, \"freed_ok\": 0, \"violation\": $v, \"verdict\": \"failed\"}" \
+			'{"exit": 1, "module_pt_freed": 232}'
+		rec churn 1 bare 100
+	} >"$tmp/res/$e/records.ndjson"
+done
 echo "command=tests/bench/bench.sh --rounds 3" >"$tmp/res/meta.txt"
 PATH_SAVE=$PATH
 out=$("$T/bench-report.sh" "$tmp/res" 2>&1)
@@ -92,6 +104,14 @@ q() { jq -c "$1" "$R" 2>&1; }
 	ok "bench-report: cross-check agrees" || nok "cross-check" "$(q '.entries["7.3"].crosscheck')"
 [ "$(q '.entries["6.12-patched"].crosscheck | [.agree, .bpftrace]')" = "[false,null]" ] &&
 	ok "bench-report: a cross-check bpftrace did not run is no agreement" || nok "cross-check missing" "$(q '.entries["6.12-patched"].crosscheck')"
+[ "$(q '[.entries["6.12"].crosscheck | .agree, .deferral, .bpftrace]')" = "[true,false,null]" ] &&
+	[[ $out == *"agree: a violation for each table the module freed"* ]] &&
+	[[ $out == *"not run: no deferral in this kernel"* ]] &&
+	ok "bench-report: a kernel without the deferral agrees when each table is a violation" ||
+	nok "cross-check unpatched" "$(q '.entries["6.12"].crosscheck')"
+[ "$(q '.entries["6.12-missed"].crosscheck.agree')" = false ] &&
+	ok "bench-report: ... and not when one table was missed" ||
+	nok "cross-check unpatched, one missed" "$(q '.entries["6.12-missed"].crosscheck')"
 [ "$(q '.entries["7.3"].tools.hist | [.enq_to_free.count, .enq_to_free.p50, .enq_to_free.p99, .pending_depth_max, .maxrss_kb.max, .rb_drop]')" = "[12,1049,3049,7,9000,0]" ] &&
 	ok "bench-report: hist's figures over the rounds (slots added, percentiles)" || nok "hist figures" "$(q '.entries["7.3"].tools.hist')"
 [ "$(q '.entries["7.3"].cost.hist.progs | map([.name, .ns_per_run])')" = '[["tp_btf_page_free",300]]' ] &&
