@@ -7,11 +7,6 @@
 #include <string.h>
 #include "hist.h"
 
-void hist_merge(struct kpt_hist *dst, const struct kpt_hist *src)
-{
-	kpt_hist_merge(dst, src);
-}
-
 __u64 hist_slot_hi(__u32 slot)
 {
 	return kpt_hist_slot_lo(slot + 1);

@@ -8,7 +8,6 @@
 #include <linux/types.h>
 #include "kptwatch.h"
 
-void hist_merge(struct kpt_hist *dst, const struct kpt_hist *src);
 /* Exclusive upper bound of a slot. */
 __u64 hist_slot_hi(__u32 slot);
 /*

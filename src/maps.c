@@ -70,7 +70,7 @@ static void add_u64(void *dst, const void *src)
 
 static void add_hist(void *dst, const void *src)
 {
-	hist_merge(dst, src);
+	kpt_hist_merge(dst, src);
 }
 
 int read_counters(int fd, __u64 *counters)

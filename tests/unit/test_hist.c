@@ -144,7 +144,7 @@ static void test_merge(void)
 		add(&cpu[xorshift() % 4], v);
 	}
 	for (int c = 0; c < 4; c++)
-		hist_merge(m, &cpu[c]);
+		kpt_hist_merge(m, &cpu[c]);
 	CHECK(!memcmp(m, one, sizeof(*m)), "merged per-CPU histograms differ from one");
 	free(one);
 	free(cpu);
