@@ -440,9 +440,9 @@ static __always_inline int kpt_rule_note(__u64 now, __u64 pfn, __u32 point,
 	t->point = point;
 	t->src = KPT_TS_POINT;
 	pg.table = 1;
-	kpt_watch(pfn);
 	old = bpf_map_lookup_elem(&pages, &pfn);
 	if (!old) {
+		kpt_watch(pfn);		/* an entry's page is watched already */
 		err = bpf_map_update_elem(&pages, &pfn, &pg, BPF_NOEXIST);
 		if (err != -KPT_EEXIST) {
 			if (err)

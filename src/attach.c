@@ -214,16 +214,27 @@ static void load(struct bpf_object *obj, const char *kind, const char *suffix, b
  * was refused (p->all_twins, attach_plan()): verifying them all costs
  * every start a fifth of its time for a fallback nearly never taken.
  */
+/* Could a kprobe stand in for this fentry point (the kernel, kallsyms, its load)? */
+static bool twin_possible(const struct plan *p, const struct plan_point *pt)
+{
+	return p->kprobes && pt->nsyms && !pt->no_twin;
+}
+
+/* Does attach_setup() load the kprobe twin behind this fentry point? */
+static bool twin_loaded(const struct plan *p, const struct plan_point *pt)
+{
+	return twin_possible(p, pt) && (pt->nclones || p->all_twins);
+}
+
 void attach_setup(struct bpf_object *obj, const struct plan *p)
 {
 	enum kpt_method pf = p->pts[PP_PAGE_FREE].method;
+	bool raw_tp = pf == METH_RAW_TP || (pf == METH_TP_BTF && p->all_twins);
 
 	for (int i = 0; i < PP_PAGE_FREE; i++) {
 		const struct plan_point *pt = &p->pts[i];
 		bool fentry = pt->method == METH_FENTRY;
-		bool kprobe = pt->method == METH_KPROBE ||
-			      (fentry && p->kprobes && pt->nsyms && !pt->no_twin &&
-			       (pt->nclones || p->all_twins));
+		bool kprobe = pt->method == METH_KPROBE || (fentry && twin_loaded(p, pt));
 
 		load(obj, "fentry", pt->prog, fentry && !pt->exit_only, pt->func);
 		load(obj, "fexit", pt->prog, fentry && pt->paired, pt->func);
@@ -231,11 +242,9 @@ void attach_setup(struct bpf_object *obj, const struct plan *p)
 		load(obj, "kretprobe", pt->prog, kprobe && pt->paired, NULL);
 	}
 	load(obj, "tp_btf", "page_free", pf == METH_TP_BTF, NULL);
-	load(obj, "raw_tp", "page_free", pf == METH_RAW_TP || (pf == METH_TP_BTF && p->all_twins),
-	     NULL);
+	load(obj, "raw_tp", "page_free", raw_tp, NULL);
 	load(obj, "tp_btf", "page_free_nest", pf == METH_TP_BTF, NULL);
-	load(obj, "raw_tp", "page_free_nest",
-	     pf == METH_RAW_TP || (pf == METH_TP_BTF && p->all_twins), NULL);
+	load(obj, "raw_tp", "page_free_nest", raw_tp, NULL);
 }
 
 /* Program names are KIND_SUFFIX, SUFFIX a plan point's prog. */
@@ -500,8 +509,7 @@ int attach_plan(struct bpf_object *obj, struct plan *p, struct attach_state *st,
 						     "did not load", pt->nclones);
 				break;
 			}
-			if (!p->all_twins && p->kprobes && pt->nsyms && !pt->no_twin &&
-			    !pt->nclones)
+			if (twin_possible(p, pt) && !twin_loaded(p, pt))
 				goto reload;	/* its kprobe twin was not loaded */
 			snprintf(pt->why, sizeof(pt->why), "fentry attach: %s; kprobe used",
 				 strerror(-err));
