@@ -16,6 +16,7 @@ set -uo pipefail
 [ $# -ge 2 ] || { echo "usage: guest-limits.sh KO KPTWATCH [SECS]" >&2; exit 2; }
 ko=$1 bin=$2 secs=${3:-3}
 top=$(cd "$(dirname "$0")/../.." && pwd)
+. "$top/tests/vm/guest-lib.sh"
 D=/sys/kernel/debug/kptwatch_test
 "$top/tests/kmod/load.sh" "$ko" || exit 1
 tmp=$(mktemp -d)
@@ -24,7 +25,8 @@ churn() { echo "churn mode=pte_kernel threads=1 secs=$secs" >$D/run; sed -n 's/^
 for rb in 1M 256K 64K 16K 4K; do
 	"$bin" trace --json --ringbuf-size $rb >"$tmp/t.out" 2>"$tmp/t.err" &
 	kp=$!
-	for _ in $(seq 150); do grep -q ' links' "$tmp/t.err" && break; sleep 0.2; done
+	wait_attached $kp "$tmp/t.err" ||
+		{ echo "guest-limits.sh: trace never attached: $(tail -n 3 "$tmp/t.err")" >&2; exit 1; }
 	ops=$(churn)
 	sleep 0.5
 	kill -INT $kp

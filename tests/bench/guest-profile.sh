@@ -17,6 +17,7 @@ set -euo pipefail
 ko=$1 bin=$2 secs=${3:-4}
 command -v perf >/dev/null || { echo "guest-profile.sh: perf not found (make deps)" >&2; exit 2; }
 top=$(cd "$(dirname "$0")/../.." && pwd)
+. "$top/tests/vm/guest-lib.sh"
 "$top/tests/kmod/load.sh" "$ko"
 sysctl -qw kernel.kptr_restrict=0 kernel.perf_event_paranoid=-1
 tmp=$(mktemp -d)
@@ -24,12 +25,8 @@ kp=
 if [ "$bin" != bare ]; then
 	"$bin" hist --json >"$tmp/k.out" 2>"$tmp/k.err" &
 	kp=$!
-	for _ in $(seq 150); do
-		grep -q ' links' "$tmp/k.err" && break
-		kill -0 "$kp" 2>/dev/null || { cat "$tmp/k.err" >&2; exit 1; }
-		sleep 0.2
-	done
-	grep -q ' links' "$tmp/k.err" || { echo "guest-profile.sh: $bin never attached" >&2; exit 1; }
+	wait_attached $kp "$tmp/k.err" ||
+		{ echo "guest-profile.sh: $bin never attached: $(tail -n 3 "$tmp/k.err")" >&2; exit 1; }
 fi
 perf record -q -a -e cpu-clock -F 4000 -o "$tmp/perf.data" -- \
 	sh -c "echo 'churn mode=pte_kernel threads=1 secs=$secs' >/sys/kernel/debug/kptwatch_test/run" \

@@ -3,6 +3,7 @@
 # guest-lib.sh: sourced by the guest scripts that check the series' own
 # counters. Each prints ok/FAIL/SKIP lines, then "NAME: N passed, M failed"
 # (summary); check-vm.sh judges a script by that line and its status.
+# The benchmark's guest scripts use wait_attached.
 
 # the series' debugfs counters (its optional counters patch)
 F=/sys/kernel/debug/async_pgtable_free/stats
@@ -34,6 +35,19 @@ settle() {
 	for i in $(seq 100); do
 		[ "$(val $F pending_pages)" = 0 ] && return 0
 		sleep 0.1
+	done
+	return 1
+}
+
+# wait_attached PID ERRFILE: wait up to 30 s for kptwatch (PID, its
+# stderr in ERRFILE) to say it is attached ("N links; coverage ..."); 1
+# if it ended first or never said so.
+wait_attached() {
+	local i
+	for i in $(seq 150); do
+		grep -q ' links; coverage' "$2" && return 0
+		kill -0 "$1" 2>/dev/null || return 1
+		sleep 0.2
 	done
 	return 1
 }
