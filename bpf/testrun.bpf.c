@@ -94,8 +94,6 @@ int testrun(__u64 *ctx)
 	__u64 op = ctx[0], now = ctx[1], task = ctx[2];
 	__u64 a0 = ctx[3], a1 = ctx[4], a2 = ctx[5];
 	__u64 a3 = ctx[6], a4 = ctx[7], a5 = ctx[8];
-	struct kpt_test_table *t;
-	__u32 zero = 0;
 
 	switch (op) {
 	case KPT_TOP_QUEUE:
@@ -112,27 +110,14 @@ int testrun(__u64 *ctx)
 		if (!kpt_rule_free_watched(a0))
 			return 0;
 		return kpt_rule_page_free(ctx, now, task, a0, a1, (__s32)a2);
-	case KPT_TOP_PMD_ENTRY:
-		return kpt_point_pmd_entry(now, task, a0, a1,
-					   KPT_PT_PMD_FREE_PTE_PAGE, KPT_STACK_NONE);
-	case KPT_TOP_PMD_TABLE:
-		t = bpf_map_lookup_elem(&test_table, &zero);
-		if (!t)
-			return -1;
-		return kpt_point_pmd_table(now, task, a0, (__u64)t->e, a1,
-					   KPT_PT_PUD_FREE_PMD_PAGE, KPT_STACK_NONE);
 	case KPT_TOP_PAGE_TO_PFN:
 		test_out = kpt_page_to_pfn(a0);
 		return 0;
-	case KPT_TOP_PTDESC_LIST:
-		return test_ptdesc_list(now, task, a0, a1);
 	case KPT_TOP_LEARN:
 		return kpt_rule_learn(now, a0, a1, a2, a3);
 	case KPT_TOP_LINK_VA:
 		test_out = kpt_link_va(a0, a1, a2);
 		return 0;
-	case KPT_TOP_FREE_PAGETABLE:
-		return kpt_point_free_pagetable(now, task, a0, a1, 9);
 	case KPT_TOP_LAYOUT_BASE:
 		test_layout_addr = a2;
 		/* an address given as a number, as user space gives it */
@@ -142,6 +127,45 @@ int testrun(__u64 *ctx)
 		return 0;
 	}
 	return -1;
+}
+
+/*
+ * The free points that decode a table or a list, in a program of their
+ * own: inlined into testrun they made its frame so large that, with the
+ * deepest callee, it passed the 512 bytes a 6.12 kernel allows all frames
+ * together (6.12's x86 JIT has no private stacks).
+ */
+SEC("raw_tp")
+int testrun_point(__u64 *ctx)
+{
+	__u64 op = ctx[0], now = ctx[1], task = ctx[2];
+	__u64 a0 = ctx[3], a1 = ctx[4];
+	struct kpt_test_table *t;
+	__u32 zero = 0;
+
+	switch (op) {
+	case KPT_TOP_PMD_ENTRY:
+		return kpt_point_pmd_entry(now, task, a0, a1,
+					   KPT_PT_PMD_FREE_PTE_PAGE, KPT_STACK_NONE);
+	case KPT_TOP_PMD_TABLE:
+		t = bpf_map_lookup_elem(&test_table, &zero);
+		if (!t)
+			return -1;
+		return kpt_point_pmd_table(now, task, a0, (__u64)t->e, a1,
+					   KPT_PT_PUD_FREE_PMD_PAGE, KPT_STACK_NONE);
+	case KPT_TOP_FREE_PAGETABLE:
+		return kpt_point_free_pagetable(now, task, a0, a1, 9);
+	}
+	return -1;
+}
+
+/* The list walk's state and its callees' frames need a program alone. */
+SEC("raw_tp")
+int testrun_list(__u64 *ctx)
+{
+	if (ctx[0] != KPT_TOP_PTDESC_LIST)
+		return -1;
+	return test_ptdesc_list(ctx[1], ctx[2], ctx[3], ctx[4]);
 }
 
 /* The walk ops, in a program of their own: the walk alone is large. */
@@ -199,11 +223,9 @@ int testrun_split(__u64 *ctx)
 {
 	__u64 op = ctx[0], now = ctx[1];
 	__u64 a0 = ctx[3], a1 = ctx[4], a2 = ctx[5];
-	__u64 a3 = ctx[6], a4 = ctx[7], a5 = ctx[8];
+	__u64 a3 = ctx[6], a4 = ctx[7];
 	struct kpt_split_walk w = { .now = now };
 	struct kpt_test_table *t;
-	struct kpt_test_cpa *c;
-	struct cpa_data *cpa;
 	__u32 zero = 0, ix;
 
 	t = bpf_map_lookup_elem(&test_tables, &zero);
@@ -230,27 +252,51 @@ int testrun_split(__u64 *ctx)
 		kpt_split_learn(&w, KPT_READ_ONCE(test_out), a2, a3, a4);
 		test_out = w.learned;
 		return 0;
-	case KPT_TOP_SPLIT_CPA:
-		c = bpf_map_lookup_elem(&test_cpa, &zero);
-		if (!c || bpf_core_type_size(struct cpa_data) > sizeof(c->cpa))
-			return -1;
-		__builtin_memset(c->cpa, 0, sizeof(c->cpa));
-		c->elem[0] = a4;
-		c->elem[1] = a5;
-		c->scratch = (__u64)c->elem;
-		cpa = (void *)c->cpa;
-		cpa->numpages = a2;
-		cpa->flags = a1;
-		cpa->pgd = (void *)a3;
-		if (a1 & KPT_CPA_PAGES_ARRAY)
-			cpa->pages = (void *)KPT_READ_ONCE(c->scratch);
-		else
-			cpa->vaddr = (void *)KPT_READ_ONCE(c->scratch);
-		c->scratch = (__u64)c->cpa;
-		test_out = kpt_split_cpa(now, KPT_READ_ONCE(c->scratch), w.top, a0, false);
-		return 0;
 	}
 	return -1;
+}
+
+/*
+ * kpt_split_cpa() over a cpa_data built here: apart from testrun_split,
+ * whose walk state on the stack would leave too little for its callees
+ * on 6.12 (see testrun_point).
+ */
+SEC("raw_tp")
+int testrun_cpa(__u64 *ctx)
+{
+	__u64 op = ctx[0], now = ctx[1];
+	__u64 a0 = ctx[3], a1 = ctx[4], a2 = ctx[5];
+	__u64 a3 = ctx[6], a4 = ctx[7], a5 = ctx[8];
+	struct kpt_test_table *t;
+	struct kpt_test_cpa *c;
+	struct cpa_data *cpa;
+	__u32 zero = 0;
+	__u64 top;
+
+	t = bpf_map_lookup_elem(&test_tables, &zero);
+	if (!t || op != KPT_TOP_SPLIT_CPA)
+		return -1;
+	test_out = (__u64)t->e;
+	top = KPT_READ_ONCE(test_out);
+
+	c = bpf_map_lookup_elem(&test_cpa, &zero);
+	if (!c || bpf_core_type_size(struct cpa_data) > sizeof(c->cpa))
+		return -1;
+	__builtin_memset(c->cpa, 0, sizeof(c->cpa));
+	c->elem[0] = a4;
+	c->elem[1] = a5;
+	c->scratch = (__u64)c->elem;
+	cpa = (void *)c->cpa;
+	cpa->numpages = a2;
+	cpa->flags = a1;
+	cpa->pgd = (void *)a3;
+	if (a1 & KPT_CPA_PAGES_ARRAY)
+		cpa->pages = (void *)KPT_READ_ONCE(c->scratch);
+	else
+		cpa->vaddr = (void *)KPT_READ_ONCE(c->scratch);
+	c->scratch = (__u64)c->cpa;
+	test_out = kpt_split_cpa(now, KPT_READ_ONCE(c->scratch), top, a0, false);
+	return 0;
 }
 
 /* snapshot.bpf.h, as kptwatch.bpf.c runs it for hist -i */

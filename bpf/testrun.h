@@ -3,7 +3,8 @@
  * The test entry point's calling convention, shared by testrun.bpf.c and
  * tests/bpf/. BPF_PROG_TEST_RUN hands a raw_tp program up to 12 u64
  * arguments; args[0] selects the event, args[1] is its time and args[2]
- * the task key, the rest is per event as listed.
+ * the task key, the rest is per event as listed. tests/bpf/harness.c
+ * knows which of testrun.bpf.c's programs runs each.
  */
 #ifndef KPT_TESTRUN_H
 #define KPT_TESTRUN_H
@@ -36,7 +37,7 @@ enum kpt_test_op {
 				 * that frees look as if made mid-walk */
 	KPT_TOP_LINK_VA,	/* base, entry address, level: kpt_link_va()
 				 * -> test_out */
-	/* testrun_split from here on; test_tables[0] is the top table */
+	/* the split walk; test_tables[0] is the top table */
 	KPT_TOP_SPLIT_RANGE,	/* base, start, npages, la57: kpt_split_range()
 				 * -> test_out: tables learned, -1 if the walk
 				 * did not finish */

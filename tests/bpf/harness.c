@@ -107,6 +107,29 @@ void tb_close(struct tb *t)
 	t->skel = NULL;
 }
 
+/* Which of testrun.bpf.c's programs handles op. */
+static struct bpf_program *tb_prog(struct tb *t, __u64 op)
+{
+	switch (op) {
+	case KPT_TOP_PMD_ENTRY:
+	case KPT_TOP_PMD_TABLE:
+	case KPT_TOP_FREE_PAGETABLE:
+		return t->skel->progs.testrun_point;
+	case KPT_TOP_PTDESC_LIST:
+		return t->skel->progs.testrun_list;
+	case KPT_TOP_WALK_ADDR:
+	case KPT_TOP_WALK:
+	case KPT_TOP_WALK_ACTIVE:
+		return t->skel->progs.testrun_walk;
+	case KPT_TOP_SPLIT_RANGE:
+	case KPT_TOP_SPLIT_LEARN:
+		return t->skel->progs.testrun_split;
+	case KPT_TOP_SPLIT_CPA:
+		return t->skel->progs.testrun_cpa;
+	}
+	return t->skel->progs.testrun;
+}
+
 long tb_run(struct tb *t, int cpu, __u64 op, __u64 now, __u64 task,
 	    __u64 a0, __u64 a1, __u64 a2, __u64 a3, __u64 a4, __u64 a5)
 {
@@ -118,9 +141,7 @@ long tb_run(struct tb *t, int cpu, __u64 op, __u64 now, __u64 task,
 		.cpu = cpu % t->ncpu,
 	);
 	int err;
-	struct bpf_program *pg = op >= KPT_TOP_SPLIT_RANGE ? t->skel->progs.testrun_split :
-				 op >= KPT_TOP_WALK_ADDR && op <= KPT_TOP_WALK_ACTIVE ?
-				 t->skel->progs.testrun_walk : t->skel->progs.testrun;
+	struct bpf_program *pg = tb_prog(t, op);
 
 	err = bpf_prog_test_run_opts(bpf_program__fd(pg), &opts);
 	if (err)
