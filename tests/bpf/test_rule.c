@@ -1084,9 +1084,11 @@ static int snapshot_sums(struct tb *t)
  * kernel_pgtable_async_free_page_list(): every ptdesc on the list, found
  * through pt_list. The fake ptdescs live in a map, so vmemmap_base is
  * hinted to the bottom of the kernel half and the pfns are whatever
- * their addresses make of it.
+ * their addresses make of it. The bottom with 5-level paging: with 4
+ * levels it is higher, and a 5-level kernel's map values (direct map at
+ * 0xff11000000000000) would sit below it and decode to no pfn at all.
  */
-#define LIST_HINT	0xffff800000000000ULL
+#define LIST_HINT	0xff00000000000000ULL
 
 static int decode_ptdesc_list(struct tb *t)
 {
