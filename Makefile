@@ -133,7 +133,7 @@ check-unit: export KPTWATCH_STATIC := $(STATIC_BUILD)/kptwatch
 check-bpf: $(BUILD)/test_bpf
 	$(BUILD)/test_bpf
 
-check-vm: $(BUILD)/kptwatch $(BUILD)/kptwatch-test
+check-vm: $(BUILD)/kptwatch $(BUILD)/kptwatch-test $(BUILD)/test_bpf
 	tests/vm/check-vm.sh
 
 # make demo DEMO_ARGS="--no-bug" etc.: scripts/demo.sh --help
