@@ -109,6 +109,10 @@ $(BUILD)/kptwatch-test: $(SRCS) $(wildcard src/*.h) $(wildcard include/*.h) $(SK
 $(BUILD)/unit/%: tests/unit/%.c $(LIB_OBJS) $(wildcard tests/unit/*.h) | $(BUILD)/unit
 	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(LIB_OBJS) $(LIBS)
 
+# the user-page workload of make bench --mode user_pages
+$(BUILD)/page-churn: tests/bench/page-churn.c | $(BUILD)
+	$(CC) $(CFLAGS) -o $@ $<
+
 $(BUILD)/test_bpf: $(BPFT_SRCS) $(wildcard tests/bpf/*.h) $(SKELS)
 	$(CC) $(CFLAGS) -Itests/bpf -o $@ $(BPFT_SRCS) $(LIBS)
 
@@ -141,7 +145,7 @@ demo:
 	scripts/demo.sh $(DEMO_ARGS)
 
 # make bench BENCH_ARGS="--rounds 3 --secs 2 7.3": tests/bench/bench.sh --help
-bench: $(BUILD)/kptwatch
+bench: $(BUILD)/kptwatch $(BUILD)/page-churn
 	tests/bench/bench.sh $(BENCH_ARGS)
 
 clean:

@@ -28,12 +28,14 @@ static __always_inline __u64 kpt_task(void)
 	return bpf_get_current_pid_tgid();
 }
 
-static __always_inline __s32 kpt_stack(void *ctx)
-{
-	return kpt_capture_stack(ctx);
-}
-
-/* The hand-over's stack, unless the run does not report it. */
+/*
+ * The hand-over's stack, unless the run does not report it. A free
+ * point's unlink is a hand-over too (a report names it on that side), and
+ * its stack costs as much: pmd_free_pte_page() once took 20-30 us of TCG
+ * time per call unwinding, 85% of its program, for a stack only a
+ * violation shows, whose "freed by" stack already holds the caller when
+ * the free point frees at once.
+ */
 static __always_inline __s32 kpt_q_stack(void *ctx)
 {
 	return capture_q_stack ? kpt_capture_q_stack(ctx) : KPT_STACK_NONE;
@@ -69,7 +71,7 @@ static __always_inline int on_pmd_free_pte_page(void *ctx, __u64 pmd,
 		return 0;
 	}
 	return kpt_point_pmd_entry(bpf_ktime_get_ns(), kpt_task(), val, addr,
-				   KPT_PT_PMD_FREE_PTE_PAGE, kpt_stack(ctx));
+				   KPT_PT_PMD_FREE_PTE_PAGE, kpt_q_stack(ctx));
 }
 
 static __always_inline int on_pud_free_pmd_page(void *ctx, __u64 pud,
@@ -83,7 +85,7 @@ static __always_inline int on_pud_free_pmd_page(void *ctx, __u64 pud,
 	}
 	return kpt_point_pmd_table(bpf_ktime_get_ns(), kpt_task(), val,
 				   kpt_pud_table_va(val), addr,
-				   KPT_PT_PUD_FREE_PMD_PAGE, kpt_stack(ctx));
+				   KPT_PT_PUD_FREE_PMD_PAGE, kpt_q_stack(ctx));
 }
 
 static __always_inline int on_page_free(void *ctx, __u64 page, __u32 order)
@@ -183,7 +185,7 @@ int fentry_free_pagetable(__u64 *ctx)
 	if (bpf_get_func_arg(ctx, 1, &order))
 		order = 0;	/* 7.x free_pagetable(page): order 0 */
 	kpt_point_free_pagetable(bpf_ktime_get_ns(), kpt_task(), page, (__u32)order,
-				 kpt_stack(ctx));
+				 kpt_q_stack(ctx));
 	return 0;
 }
 
@@ -285,7 +287,7 @@ int BPF_KPROBE(kprobe_free_pagetable, struct page *page, int order)
 	if (!free_pagetable_has_order || order < 0 || order > KPT_MAX_ORDER)
 		order = 0;
 	kpt_point_free_pagetable(bpf_ktime_get_ns(), kpt_task(), (__u64)page, order,
-				 kpt_stack(ctx));
+				 kpt_q_stack(ctx));
 	return 0;
 }
 

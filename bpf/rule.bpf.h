@@ -52,9 +52,10 @@
 /* Knob: stream every event, not just violations, to the ring buffer. */
 const volatile bool emit_live = false;
 /*
- * Knob: capture the hand-over's stack at q(P). A violation report can
- * show it, but it is a stack walk per deferred page, several times the
- * rest of the hand-over program: only with --handover-stacks.
+ * Knob: capture the hand-over's stack at q(P) and at a free point's
+ * unlink. A violation report can show it, but it is a stack walk per
+ * deferred page, several times the rest of the program: only with
+ * --handover-stacks.
  */
 const volatile bool capture_q_stack = false;
 

@@ -462,8 +462,9 @@ static const struct { unsigned cmds; const char *text; } opt_help[] = {
 	       "                          allocated up front)\n" },
 	{ ALL_RUN, "      --ringbuf-size SIZE event ring buffer, e.g. 4M (default 256K)\n" },
 	{ 1u << CMD_TRACE | 1u << CMD_CHECK,
-	       "      --handover-stacks   trace, check: also record each hand-over's stack,\n"
-	       "                          shown with a violation (a stack walk per page)\n" },
+	       "      --handover-stacks   trace, check: also record the stack of each hand-over\n"
+	       "                          and free-point unlink, shown with a violation (a\n"
+	       "                          stack walk per page)\n" },
 };
 
 void env_usage(FILE *f, enum kpt_cmd cmd)

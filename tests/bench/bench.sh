@@ -19,7 +19,9 @@
 # Options:
 #   --rounds N      rounds per configuration (default 5)
 #   --secs S        churn seconds per run (default 5)
-#   --mode M        churn mode of the test module (default pte_kernel)
+#   --mode M        churn mode of the test module (default pte_kernel), or
+#                   user_pages: build/page-churn, every page it frees an
+#                   ordinary one (what watching costs the rest of a system)
 #   --threads N     churn threads (default: one per vCPU)
 #   --smp N         guest vCPUs (default 2; 1 takes the cross-vCPU TLB
 #                   flush IPIs, which TCG serves only when the host runs

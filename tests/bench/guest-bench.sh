@@ -21,7 +21,9 @@
 # Options:
 #   --rounds N     rounds of step 2 (default 5)
 #   --secs S       churn seconds per run (default 5)
-#   --mode M       churn mode (default pte_kernel)
+#   --mode M       churn mode (default pte_kernel); user_pages runs
+#                  build/page-churn instead: user pages mapped, touched and
+#                  unmapped, ops are pages freed (none a kernel table)
 #   --threads N    churn threads (default 0: one per online CPU)
 #   --configs LIST step 2's configurations, in order (default
 #                  "bare hist check bpftrace bare-hooks")
@@ -72,6 +74,8 @@ done
 [ -x "$K" ] || setup_fail "no $K (make all first)"
 "$top/tests/kmod/load.sh" "$ko" || setup_fail "insmod $ko failed"
 trap 'rmmod kptwatch_test 2>/dev/null; rm -rf "$W"' EXIT
+PC=$top/build/page-churn
+[ "$mode" != user_pages ] || [ -x "$PC" ] || setup_fail "no $PC (make bench builds it)"
 grep -q "^${mode}_status=unsupported" $D/stats &&
 	setup_fail "the module cannot run $mode: $(sed -n "s/^${mode}_reason=//p" $D/stats)"
 
@@ -233,9 +237,37 @@ stop_tool() {
 	[ $tool_died = 0 ]
 }
 
+# user_churn: --mode user_pages, the page-churn program once per thread
+# (per CPU by default); ops are pages freed, wall_ns the longest run's.
+user_churn() {
+	local n=$threads i o pages w
+	[ "$n" -gt 0 ] || n=$ncpu
+	for ((i = 0; i < n; i++)); do
+		"$PC" "$secs" >"$W/pc.$i" 2>&1 &
+	done
+	if ! wait; then
+		say "page-churn failed: $(cat "$W"/pc.* | tr '\n' ' ')"
+		return 1
+	fi
+	for ((i = 0; i < n; i++)); do
+		o=$(<"$W/pc.$i")
+		[[ $o =~ pages=([0-9]+)\ wall_ns=([0-9]+) ]] || { say "page-churn said: $o"; return 1; }
+		pages=${BASH_REMATCH[1]} w=${BASH_REMATCH[2]}
+		ops=$((ops + pages))
+		[ "$w" -gt "$wall_ns" ] && wall_ns=$w
+	done
+	return 0
+}
+
 # churn: the timed workload; sets ops, wall_ns (0, 0 when it failed).
 churn() {
 	local a="churn mode=$mode secs=$secs"
+	if [ "$mode" = user_pages ]; then
+		ops=0 wall_ns=0
+		user_churn && return 0
+		ops=0 wall_ns=0
+		return 1
+	fi
 	[ "$threads" -gt 0 ] && a="$a threads=$threads"
 	ops=0 wall_ns=0
 	if ! echo "$a" >$D/run; then
