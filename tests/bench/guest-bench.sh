@@ -240,12 +240,18 @@ stop_tool() {
 # user_churn: --mode user_pages, the page-churn program once per thread
 # (per CPU by default); ops are pages freed, wall_ns the longest run's.
 user_churn() {
-	local n=$threads i o pages w
+	local n=$threads i o pages w bad=0
+	local -a pids=()
 	[ "$n" -gt 0 ] || n=$ncpu
 	for ((i = 0; i < n; i++)); do
 		"$PC" "$secs" >"$W/pc.$i" 2>&1 &
+		pids+=($!)
 	done
-	if ! wait; then
+	# its own children only: the tool under measurement is one too
+	for i in "${pids[@]}"; do
+		wait "$i" || bad=1
+	done
+	if [ $bad = 1 ]; then
 		say "page-churn failed: $(cat "$W"/pc.* | tr '\n' ' ')"
 		return 1
 	fi
