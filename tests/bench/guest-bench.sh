@@ -10,8 +10,8 @@
 #     and kptwatch-ref.bt around the same workload must count the same
 #     pages queued, freed after a flush and violations;
 #  2. throughput: churn of MODE for SECS seconds under each configuration,
-#     interleaved for ROUNDS rounds (bare hist check bpftrace bare-hooks,
-#     bare hist ...): churn ops/s, and for each tool its exec-to-attached
+#     after one unrecorded warm-up churn, interleaved for ROUNDS rounds
+#     (bare hist check bpftrace bare-hooks, bare hist ...): churn ops/s, and for each tool its exec-to-attached
 #     time and peak RSS, for kptwatch the drops, map_full and the
 #     deferral's figures (hist);
 #  3. BPF cost: once per tool with kernel.bpf_stats_enabled=1, the churn
@@ -377,6 +377,10 @@ else
 fi
 
 # --- 2. throughput, interleaved ----------------------------------------------------
+# One churn first, not recorded: a guest just booted ran the user-page
+# churn at 55-60% of its later speed for its first few runs, bare or not
+# (bench 20261203-042200), and round 1's first configuration paid for it.
+churn || say "warm-up churn failed"
 for ((r = 1; r <= rounds; r++)); do
 	for cfg in $configs; do
 		attach_s= ready_s= tool_pid= time_pid=
