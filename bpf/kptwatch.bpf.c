@@ -483,70 +483,82 @@ KPT_LINK_POINT(alloc_low_pages, alloc_low_pages, KPT_LK_LOW, 0)
  * page the main program already judged: the rule finds nothing left to
  * judge then. A free is lost only if both are skipped for it; user space
  * counts those as the main program's misses less nested_free.
+ *
+ * The stamps, per CPU: the page the main program runs for, and the _nest
+ * program's own. Each program writes its argument here and reads it back: a
+ * tp_btf argument is a typed pointer the verifier allows no pfn
+ * arithmetic on, and through memory it is a plain number, for a store
+ * and a load where bpf_probe_read_kernel() cost a helper call on every
+ * page the system frees (bench --mode user_pages: tp_btf 327 + 214 ns
+ * per free against raw_tp's 118 + 74, TCG). raw_tp's are numbers
+ * already; they take the same path.
  */
+struct kpt_free_stamp {
+	__u64 main;
+	__u64 nest;
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, __u64);
+	__type(value, struct kpt_free_stamp);
 } page_free_stamp SEC(".maps");
 
-static __always_inline void page_free_main(void *ctx, __u64 page, __u32 order)
+static __always_inline void page_free_main(__u64 *ctx)
 {
+	struct kpt_free_stamp *s;
 	__u32 zero = 0;
-	__u64 *stamp = bpf_map_lookup_elem(&page_free_stamp, &zero);
 
-	if (stamp)
-		*stamp = page;
-	on_page_free(ctx, page, order);
+	s = bpf_map_lookup_elem(&page_free_stamp, &zero);
+	if (!s)
+		return;
+	s->main = ctx[0];
+	on_page_free(ctx, KPT_READ_ONCE(s->main), (__u32)ctx[1]);
 }
 
-static __always_inline void page_free_nest(void *ctx, __u64 page, __u32 order)
+static __always_inline void page_free_nest(__u64 *ctx)
 {
+	struct kpt_free_stamp *s;
 	__u32 zero = 0;
-	__u64 *stamp = bpf_map_lookup_elem(&page_free_stamp, &zero);
+	__u64 page;
 
-	if (!stamp || *stamp == page)
+	s = bpf_map_lookup_elem(&page_free_stamp, &zero);
+	if (!s)
+		return;
+	s->nest = ctx[0];
+	page = KPT_READ_ONCE(s->nest);
+	if (page == KPT_READ_ONCE(s->main))
 		return;		/* the main program has this one */
 	kpt_count(KPT_C_NESTED_FREE);
-	on_page_free(ctx, page, order);
-}
-
-/* As a number, like kpt_arg(): no trampoline here to ask. */
-static __always_inline __u64 tp_page(__u64 *ctx)
-{
-	__u64 page = 0;
-
-	bpf_probe_read_kernel(&page, sizeof(page), &ctx[0]);
-	return page;
+	on_page_free(ctx, page, (__u32)ctx[1]);
 }
 
 SEC("tp_btf/mm_page_free")
 int tp_btf_page_free(__u64 *ctx)
 {
-	page_free_main(ctx, tp_page(ctx), (__u32)ctx[1]);
+	page_free_main(ctx);
 	return 0;
 }
 
 SEC("tp_btf/mm_page_free")
 int tp_btf_page_free_nest(__u64 *ctx)
 {
-	page_free_nest(ctx, tp_page(ctx), (__u32)ctx[1]);
+	page_free_nest(ctx);
 	return 0;
 }
 
-/* raw_tp arguments are untyped: plain numbers already. */
 SEC("raw_tp/mm_page_free")
 int raw_tp_page_free(__u64 *ctx)
 {
-	page_free_main(ctx, ctx[0], (__u32)ctx[1]);
+	page_free_main(ctx);
 	return 0;
 }
 
 SEC("raw_tp/mm_page_free")
 int raw_tp_page_free_nest(__u64 *ctx)
 {
-	page_free_nest(ctx, ctx[0], (__u32)ctx[1]);
+	page_free_nest(ctx);
 	return 0;
 }
 
