@@ -74,8 +74,10 @@ int main(int argc, char **argv)
 		}
 		tb_close(t);
 	}
-	if (!only)
+	if (!only) {
 		tb_load_checks(&passed, &failed);
+		tb_free_checks(&passed, &failed);
+	}
 	if (each)
 		tb_load_each(&passed, &failed);
 	free(t);

@@ -128,5 +128,6 @@ extern const int tb_rule_ncases;
 /* Load-only checks of the real attach programs (test_load.c). */
 int tb_load_checks(int *passed, int *failed);
 int tb_load_each(int *passed, int *failed);
+int tb_free_checks(int *passed, int *failed);
 
 #endif /* KPT_TB_H */
