@@ -329,20 +329,6 @@ static __always_inline void kpt_watch(__u64 pfn)
 		__sync_fetch_and_or(w, 1ULL << (pfn % 64));
 }
 
-/*
- * kpt_watch() for a page its caller holds (a hand-over, a free point's
- * note): nothing frees it meanwhile, so a bit seen set stays set, and a
- * table's bit is set from its link or walk on: look before the atomic.
- * A walk's learn may race with the page's free and keeps the atomic.
- */
-static __always_inline void kpt_watch_held(__u64 pfn)
-{
-	__u64 *w = kpt_watched_word(pfn), bit = 1ULL << (pfn % 64);
-
-	if (w && !(KPT_READ_ONCE(*w) & bit))
-		__sync_fetch_and_or(w, bit);
-}
-
 static __always_inline void kpt_unwatch(__u64 pfn)
 {
 	__u64 *w = kpt_watched_word(pfn);
@@ -457,7 +443,7 @@ static __always_inline int kpt_rule_note(__u64 now, __u64 pfn, __u32 point,
 	pg.table = 1;
 	old = bpf_map_lookup_elem(&pages, &pfn);
 	if (!old) {
-		kpt_watch_held(pfn);		/* an entry's page is watched already */
+		kpt_watch(pfn);		/* an entry's page is watched already */
 		err = bpf_map_update_elem(&pages, &pfn, &pg, BPF_NOEXIST);
 		if (err != -KPT_EEXIST) {
 			if (err)
@@ -522,7 +508,7 @@ static __always_inline int kpt_rule_enqueue(__u64 now, __u64 task_key,
 	p.pid = (__u32)task_key;
 	p.point = point;
 
-	kpt_watch_held(pfn);
+	kpt_watch(pfn);
 	/* A known table (the common case) is handed over in place. */
 	old = bpf_map_lookup_elem(&pages, &pfn);
 	if (!old) {
