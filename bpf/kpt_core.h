@@ -35,6 +35,7 @@ enum {
 	BPF_MAP_TYPE_PERCPU_ARRAY = 6,
 	BPF_MAP_TYPE_STACK_TRACE = 7,
 	BPF_MAP_TYPE_RINGBUF = 27,
+	BPF_MAP_TYPE_TASK_STORAGE = 29,
 };
 
 enum {
@@ -44,6 +45,7 @@ enum {
 };
 
 #define BPF_F_NO_PREALLOC	(1U << 0)
+#define BPF_LOCAL_STORAGE_GET_F_CREATE	(1ULL << 0)
 
 /* The ring buffer's reserve never blocks; no flags needed. */
 

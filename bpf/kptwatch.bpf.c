@@ -340,10 +340,16 @@ struct kpt_link_arg {
 	__u64 addr;		/* an address the new table maps, 0 if not given */
 };
 
+/*
+ * The entry half's arguments, kept for the return half in the task's own
+ * storage: a hash keyed by task cost an insert at entry and a lookup and
+ * a delete at return, on every table the kernel links (bench --mode
+ * vmap_pmd on 7.3: 2.5 + 4.8 us of TCG time per link). kind 0: empty.
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
-	__type(key, __u64);			/* task key */
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct kpt_link_arg);
 } link_args SEC(".maps");
 
@@ -413,24 +419,28 @@ static __always_inline void link_learn(const struct kpt_link_arg *a, long ret)
 
 static __always_inline void link_enter(__u64 kind, __u64 arg, __u64 addr)
 {
-	struct kpt_link_arg a;
-	__u64 task = kpt_task();
+	struct kpt_link_arg a, *ap;
 
-	if (link_arg(kind, arg, addr, &a) &&
-	    bpf_map_update_elem(&link_args, &task, &a, BPF_ANY))
-		kpt_count(KPT_C_MAP_FULL);
+	if (!link_arg(kind, arg, addr, &a))
+		return;
+	ap = bpf_task_storage_get(&link_args, bpf_get_current_task_btf(), NULL,
+				  BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!ap) {
+		kpt_count(KPT_C_MAP_FULL);	/* no memory for it */
+		return;
+	}
+	*ap = a;
 }
 
 static __always_inline void link_exit(long ret)
 {
 	struct kpt_link_arg *ap, a;
-	__u64 task = kpt_task();
 
-	ap = bpf_map_lookup_elem(&link_args, &task);
-	if (!ap)
+	ap = bpf_task_storage_get(&link_args, bpf_get_current_task_btf(), NULL, 0);
+	if (!ap || !ap->kind)
 		return;		/* a user mm, or the entry was not seen */
 	a = *ap;
-	bpf_map_delete_elem(&link_args, &task);
+	ap->kind = 0;
 	link_learn(&a, ret);
 }
 
