@@ -499,9 +499,9 @@ KPT_LINK_POINT(alloc_low_pages, alloc_low_pages, KPT_LK_LOW, 0)
  * tp_btf argument is a typed pointer the verifier allows no pfn
  * arithmetic on, and through memory it is a plain number, for a store
  * and a load where bpf_probe_read_kernel() cost a helper call on every
- * page the system frees (bench --mode user_pages: tp_btf 327 + 214 ns
- * per free against raw_tp's 118 + 74, TCG). raw_tp's are numbers
- * already; they take the same path.
+ * page the system frees (user-page churn, TCG: 219-327 + 189-214 ns per
+ * free before, 113-128 + 72-75 after; docs/benchmarks.md, run J). raw_tp's
+ * are numbers already; they take the same path.
  */
 struct kpt_free_stamp {
 	__u64 main;
