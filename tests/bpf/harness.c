@@ -149,19 +149,25 @@ long tb_run(struct tb *t, int cpu, __u64 op, __u64 now, __u64 task,
 	return (int)opts.retval;
 }
 
-__u64 tb_counter(struct tb *t, int idx, int cpu)
+/* Counter idx of a per-CPU counters map (fd): cpu's, or (cpu < 0) the sum. */
+__u64 tb_counter_of(int fd, int ncpu, int idx, int cpu)
 {
-	__u64 v[t->ncpu], sum = 0;
+	__u64 v[ncpu], sum = 0;
 	__u32 key = idx;
 	int i;
 
-	if (bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.counters), &key, v))
+	if (bpf_map_lookup_elem(fd, &key, v))
 		return ~0ULL;
 	if (cpu >= 0)
-		return v[cpu % t->ncpu];
-	for (i = 0; i < t->ncpu; i++)
+		return v[cpu % ncpu];
+	for (i = 0; i < ncpu; i++)
 		sum += v[i];
 	return sum;
+}
+
+__u64 tb_counter(struct tb *t, int idx, int cpu)
+{
+	return tb_counter_of(bpf_map__fd(t->skel->maps.counters), t->ncpu, idx, cpu);
 }
 
 int tb_hist(struct tb *t, int metric, struct kpt_hist *out)

@@ -47,6 +47,7 @@ void tb_close(struct tb *t);
 long tb_run(struct tb *t, int cpu, __u64 op, __u64 now, __u64 task,
 	    __u64 a0, __u64 a1, __u64 a2, __u64 a3, __u64 a4, __u64 a5);
 __u64 tb_counter(struct tb *t, int idx, int cpu);	/* cpu -1: sum */
+__u64 tb_counter_of(int fd, int ncpu, int idx, int cpu);
 int tb_hist(struct tb *t, int metric, struct kpt_hist *out);
 int tb_pending(struct tb *t, __u64 pfn, struct kpt_pending *out);
 int tb_pending_count(struct tb *t);

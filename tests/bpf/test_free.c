@@ -19,7 +19,7 @@
 struct ft {
 	struct kptwatch_bpf *s;
 	int ncpu;
-	char why[200];
+	char why[512];
 };
 
 static int free_run(struct ft *f, struct bpf_program *p, __u64 pfn)
@@ -33,15 +33,7 @@ static int free_run(struct ft *f, struct bpf_program *p, __u64 pfn)
 
 static __u64 counter(struct ft *f, int idx)
 {
-	__u64 v[f->ncpu], sum = 0;
-	__u32 key = idx;
-	int i;
-
-	if (bpf_map_lookup_elem(bpf_map__fd(f->s->maps.counters), &key, v))
-		return ~0ULL;
-	for (i = 0; i < f->ncpu; i++)
-		sum += v[i];
-	return sum;
+	return tb_counter_of(bpf_map__fd(f->s->maps.counters), f->ncpu, idx, -1);
 }
 
 /* pfn handed over with no flush since: its free is a violation */
@@ -60,16 +52,6 @@ static int pending(struct ft *f, __u64 pfn)
 	       bpf_map_update_elem(wfd, &w, &bits, BPF_ANY);
 }
 
-#define WANT(f, what, got, want)						\
-	do {									\
-		__u64 g_ = (got), w_ = (want);					\
-		if (g_ != w_) {							\
-			snprintf((f)->why, sizeof((f)->why), "%s: %lld, want %lld", \
-				 what, (long long)g_, (long long)w_); \
-			return -1;						\
-		}								\
-	} while (0)
-
 static int free_steps(struct ft *f)
 {
 	struct bpf_program *main_p = f->s->progs.raw_tp_page_free;
@@ -78,31 +60,31 @@ static int free_steps(struct ft *f)
 	__u64 pfn;
 
 	/* an ordinary page: the main program stamps it, _nest leaves it */
-	WANT(f, "main run", free_run(f, main_p, 100), 0);
-	WANT(f, "nest run", free_run(f, nest, 100), 0);
-	WANT(f, "nested_free after main and nest for one page", counter(f, KPT_C_NESTED_FREE), 0);
+	EXPECT_EQ(f, free_run(f, main_p, 100), 0);
+	EXPECT_EQ(f, free_run(f, nest, 100), 0);
+	EXPECT_EQ(f, counter(f, KPT_C_NESTED_FREE), 0);
 
 	/* _nest alone (the main program skipped): _nest judges the page */
-	WANT(f, "pending 200", pending(f, 200), 0);
-	WANT(f, "nest run", free_run(f, nest, 200), 0);
-	WANT(f, "nested_free", counter(f, KPT_C_NESTED_FREE), 1);
-	WANT(f, "violations after _nest judged pfn 200", counter(f, KPT_C_VIOLATION), 1);
+	EXPECT_EQ(f, pending(f, 200), 0);
+	EXPECT_EQ(f, free_run(f, nest, 200), 0);
+	EXPECT_EQ(f, counter(f, KPT_C_NESTED_FREE), 1);
+	EXPECT_EQ(f, counter(f, KPT_C_VIOLATION), 1);
 	pfn = 200;
-	WANT(f, "pfn 200 left in pages", bpf_map_lookup_elem(bpf_map__fd(f->s->maps.pages),
-							   &pfn, &pg) ? -errno : 0, -ENOENT);
+	EXPECT_EQ(f, bpf_map_lookup_elem(bpf_map__fd(f->s->maps.pages), &pfn, &pg) ?
+		  -errno : 0, -ENOENT);
 
 	/* the main program judges its own page, and _nest then stays out */
-	WANT(f, "pending 300", pending(f, 300), 0);
-	WANT(f, "pending 301", pending(f, 301), 0);
-	WANT(f, "main run", free_run(f, main_p, 300), 0);
-	WANT(f, "violations after main judged pfn 300", counter(f, KPT_C_VIOLATION), 2);
-	WANT(f, "nest run", free_run(f, nest, 300), 0);
-	WANT(f, "nested_free", counter(f, KPT_C_NESTED_FREE), 1);
+	EXPECT_EQ(f, pending(f, 300), 0);
+	EXPECT_EQ(f, pending(f, 301), 0);
+	EXPECT_EQ(f, free_run(f, main_p, 300), 0);
+	EXPECT_EQ(f, counter(f, KPT_C_VIOLATION), 2);
+	EXPECT_EQ(f, free_run(f, nest, 300), 0);
+	EXPECT_EQ(f, counter(f, KPT_C_NESTED_FREE), 1);
 	/* its neighbour, never freed, is still pending: the pfn was exact */
 	pfn = 301;
-	WANT(f, "pfn 301 in pages", bpf_map_lookup_elem(bpf_map__fd(f->s->maps.pages),
-						      &pfn, &pg) ? -errno : 0, 0);
-	WANT(f, "pfn 301 pending", pg.pending, 1);
+	EXPECT_EQ(f, bpf_map_lookup_elem(bpf_map__fd(f->s->maps.pages), &pfn, &pg) ?
+		  -errno : 0, 0);
+	EXPECT_EQ(f, pg.pending, 1);
 	return 0;
 }
 
