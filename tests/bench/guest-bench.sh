@@ -11,9 +11,9 @@
 #     pages queued, freed after a flush and violations;
 #  2. throughput: churn of MODE for SECS seconds under each configuration,
 #     after one unrecorded warm-up churn, interleaved for ROUNDS rounds
-#     (bare hist check bpftrace bare-hooks, bare hist ...): churn ops/s, and for each tool its exec-to-attached
-#     time and peak RSS, for kptwatch the drops, map_full and the
-#     deferral's figures (hist);
+#     (bare hist check bpftrace bare-hooks, bare hist ...): churn ops/s,
+#     and for each tool its exec-to-attached time and peak RSS, for
+#     kptwatch the drops, map_full and the deferral's figures (hist);
 #  3. BPF cost: once per tool with kernel.bpf_stats_enabled=1, the churn
 #     again, and run_cnt/run_time_ns of every program the tool loaded
 #     (bpftool prog show; stats stay off during 2, they cost time).
@@ -268,14 +268,13 @@ user_churn() {
 # churn: the timed workload; sets ops, wall_ns (0, 0 when it failed).
 churn() {
 	local a="churn mode=$mode secs=$secs"
+	ops=0 wall_ns=0
 	if [ "$mode" = user_pages ]; then
-		ops=0 wall_ns=0
 		user_churn && return 0
 		ops=0 wall_ns=0
 		return 1
 	fi
 	[ "$threads" -gt 0 ] && a="$a threads=$threads"
-	ops=0 wall_ns=0
 	if ! echo "$a" >$D/run; then
 		say "churn failed: $a"
 		return 1
